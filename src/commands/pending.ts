@@ -1,0 +1,167 @@
+/**
+ * Commands of DESIGN.md whose parts come with later issues. They are registered now with their
+ * final options, so `--help` documents the whole surface, and answer "not available yet" with
+ * exit 2. Each issue replaces its entry with a real command file.
+ */
+import type { Command } from "commander";
+import { defaultConfigPath, ExitCode } from "./exitCodes.js";
+import type { CommandRunner } from "./program.js";
+
+interface PendingCommand {
+  readonly name: string;
+  readonly description: string;
+  readonly issue: number;
+  readonly options: readonly (readonly [flags: string, description: string])[];
+  readonly exitCodes: string;
+}
+
+const configOption = [
+  "-c, --config <file>",
+  `config file ($EDGEWARDEN_CONFIG, default ${defaultConfigPath({})})`,
+] as const;
+
+const PENDING: readonly PendingCommand[] = [
+  {
+    name: "poll",
+    description: "read devices now and print decoded readings as JSON lines; publishes nothing",
+    issue: 4,
+    options: [
+      configOption,
+      ["--device <name>", "only this device"],
+      ["--once", "one poll of every group, then exit"],
+    ],
+    exitCodes: "0 read, 1 a device failed, 2 bad config",
+  },
+  {
+    name: "keys generate",
+    description: "write a new 256-bit gateway master key file (mode 0600; never overwrites)",
+    issue: 3,
+    options: [["--out <file>", "key file to create"]],
+    exitCodes: "0 written, 2 refused",
+  },
+  {
+    name: "keys show",
+    description: "print key ids and fingerprints, never key bytes",
+    issue: 3,
+    options: [["--key-file <file>", "gateway key file"]],
+    exitCodes: "0, 2 bad key file",
+  },
+  {
+    name: "keys rotate",
+    description: "add a new key id; old ids stay for opening",
+    issue: 3,
+    options: [["--key-file <file>", "gateway key file"]],
+    exitCodes: "0, 2 bad key file",
+  },
+  {
+    name: "keys export",
+    description: "write the derived key of one device for an upstream consumer",
+    issue: 3,
+    options: [
+      ["--key-file <file>", "gateway key file"],
+      ["--device <id>", "device id"],
+      ["--out <file>", "file to create"],
+    ],
+    exitCodes: "0, 2 refused",
+  },
+  {
+    name: "ledger verify",
+    description: "walk the hash chain and print a JSON summary with the first bad record",
+    issue: 5,
+    options: [["-d, --dir <dir>", "ledger directory"]],
+    exitCodes: "0 intact, 3 altered, missing or reordered records",
+  },
+  {
+    name: "ledger tail",
+    description: "print the last records as JSON lines",
+    issue: 5,
+    options: [
+      ["-d, --dir <dir>", "ledger directory"],
+      ["-n, --lines <n>", "how many"],
+      ["-f, --follow", "keep printing new records"],
+    ],
+    exitCodes: "0, 2 bad directory",
+  },
+  {
+    name: "ledger stats",
+    description: "records, bytes, backlog and oldest unacknowledged record",
+    issue: 5,
+    options: [["-d, --dir <dir>", "ledger directory"]],
+    exitCodes: "0, 2 bad directory",
+  },
+  {
+    name: "decrypt",
+    description: "open envelopes (JSON lines of topic and payload on stdin) into plaintext JSON lines",
+    issue: 3,
+    options: [["--key-file <file>", "gateway or exported device key file"]],
+    exitCodes: "0 all opened, 3 any rejected",
+  },
+  {
+    name: "receive",
+    description: "the upstream receiver: subscribe, open, verify, dedup, store",
+    issue: 7,
+    options: [configOption],
+    exitCodes: "0 clean stop, 1 fatal, 2 bad config",
+  },
+  {
+    name: "train",
+    description: "train models from the ledger's history, with progress",
+    issue: 6,
+    options: [configOption, ["--device <name>", "only this device"]],
+    exitCodes: "0 trained, 1 failed, 2 bad config",
+  },
+  {
+    name: "simulate",
+    description: "run the Modbus TCP plant simulator",
+    issue: 7,
+    options: [
+      ["--plant <file>", "plant description"],
+      ["--port <n>", "TCP port"],
+    ],
+    exitCodes: "0 clean stop, 2 bad plant file",
+  },
+  {
+    name: "status",
+    description: "live status of a running daemon: devices, poll latency, backlog, last anomalies",
+    issue: 7,
+    options: [configOption, ["--json", "print as JSON"]],
+    exitCodes: "0, 1 daemon not reachable",
+  },
+];
+
+export function registerPending(program: Command, run: CommandRunner): void {
+  const groups = new Map<string, Command>();
+  for (const pending of PENDING) {
+    const [group, sub] = pending.name.split(" ");
+    let parent = program;
+    if (sub !== undefined && group !== undefined) {
+      let existing = groups.get(group);
+      if (existing === undefined) {
+        existing = program.command(group).description(`${group} subcommands`);
+        groups.set(group, existing);
+      }
+      parent = existing;
+    }
+    const command = parent
+      .command(sub ?? pending.name)
+      .description(`${pending.description} (not available yet: issue #${pending.issue})`);
+    for (const [flags, description] of pending.options) {
+      command.option(flags, description);
+    }
+    command.addHelpText("after", `\nExit codes: ${pending.exitCodes}.`);
+    command.action(() =>
+      run(() => {
+        process.stderr.write(
+          `edgewarden ${pending.name}: not available yet (arrives with issue #${pending.issue})\n`,
+        );
+        return ExitCode.usage;
+      }),
+    );
+  }
+  for (const group of groups.values()) {
+    group.exitOverride();
+    for (const command of group.commands) {
+      command.exitOverride();
+    }
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * YAML parsing that keeps source positions, so every config error can say FILE:LINE:COL.
+ * YAML 1.2 core schema: `yes`/`on` stay strings and `0755` is not octal (FAULTS 8.6); duplicate
+ * keys are errors; aliases are capped against "billion laughs" documents.
+ */
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+  type YAMLError,
+} from "yaml";
+import type { ConfigIssue, ConfigPath } from "./configIssue.js";
+
+/** Configs are hand-written; anything larger is a mistake or an attack, refused before parsing. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** js-yaml and `yaml` both recommend a cap; 100 covers any honest use of anchors. */
+export const MAX_ALIAS_COUNT = 100;
+
+export interface Position {
+  readonly line: number;
+  readonly col: number;
+}
+
+export interface ParsedYaml {
+  /** The plain JS value, or undefined when the document could not be turned into one. */
+  readonly value: unknown;
+  readonly issues: ConfigIssue[];
+  /** Position of the value at `path`, or of the nearest enclosing node that exists. */
+  locate(path: ConfigPath): Position;
+  /** Position of the key `key` of the mapping at `path` (for unknown keys). */
+  locateKey(path: ConfigPath, key: string): Position;
+}
+
+const YAML_OPTIONS = {
+  version: "1.2",
+  schema: "core",
+  uniqueKeys: true,
+  // Integers come out as bigint so that values beyond 2^53 are seen, never silently rounded.
+  intAsBigInt: true,
+  prettyErrors: false,
+  strict: true,
+} as const;
+
+export function parseYaml(source: string, text: string): ParsedYaml {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter });
+  const position = (offset: number): Position => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, col };
+  };
+  const issues: ConfigIssue[] = [];
+  const report = (severity: "error" | "warning", at: Position, message: string, path: ConfigPath = []) =>
+    issues.push({ severity, source, line: at.line, col: at.col, path, message });
+
+  for (const error of doc.errors) {
+    report("error", position(error.pos[0]), describeYamlError(error));
+  }
+  for (const warning of doc.warnings) {
+    report("warning", position(warning.pos[0]), describeYamlError(warning));
+  }
+  const locator = makeLocator(doc, position);
+  const fatal = doc.errors.some((error) => error.code !== "DUPLICATE_KEY");
+  if (fatal) {
+    return { value: undefined, issues, ...locator };
+  }
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    report(
+      "error",
+      { line: 1, col: 1 },
+      "the file is empty; expected a mapping of sections, at least gateway: with id and site",
+    );
+    return { value: undefined, issues, ...locator };
+  }
+  if (!isMap(doc.contents)) {
+    const kind = isSeq(doc.contents) ? "a list" : "a single value";
+    report(
+      "error",
+      position(doc.contents.range?.[0] ?? 0),
+      `expected a mapping of sections (gateway:, devices:, ...) at the top level, got ${kind}`,
+    );
+    return { value: undefined, issues, ...locator };
+  }
+  reportAmbiguousNumbers(doc, position, report);
+  let value: unknown;
+  try {
+    value = normaliseIntegers(doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }));
+  } catch (error) {
+    const firstAlias = findFirstAlias(doc);
+    report(
+      "error",
+      position(firstAlias?.range?.[0] ?? 0),
+      /alias/i.test((error as Error).message)
+        ? `too many alias expansions (more than ${MAX_ALIAS_COUNT}); the document looks like an alias bomb`
+        : (error as Error).message,
+    );
+    return { value: undefined, issues, ...locator };
+  }
+  return { value, issues, ...locator };
+}
+
+function describeYamlError(error: YAMLError): string {
+  // The library's message ends in " at line L, column C:" plus a source excerpt; we print our own place.
+  const first = error.message.split("\n")[0] ?? error.message;
+  const message = first.replace(/ at line \d+, column \d+:?$/, "");
+  switch (error.code) {
+    case "DUPLICATE_KEY":
+      return "duplicate key: a key may appear only once in a mapping (the later one would silently win)";
+    case "MULTIPLE_DOCS":
+      return "the file holds more than one YAML document (a second ---); keep the whole config in one";
+    case "TAB_AS_INDENT":
+      return "a tab is used for indentation; YAML indents with spaces only";
+    default:
+      return `YAML syntax: ${message.charAt(0).toLowerCase()}${message.slice(1)}`;
+  }
+}
+
+/**
+ * `port: 0502` is 502 in YAML 1.2 but 322 in YAML 1.1 tools and in many technicians' heads.
+ * Refuse the ambiguity instead of picking a reading.
+ */
+function reportAmbiguousNumbers(
+  doc: Document,
+  position: (offset: number) => Position,
+  report: (severity: "error", at: Position, message: string, path: ConfigPath) => void,
+): void {
+  visit(doc, {
+    Scalar(_key, node, ancestors) {
+      if (node.type === "PLAIN" && typeof node.value !== "string" && /^[-+]?0\d/.test(node.source ?? "")) {
+        const path = pathOf(ancestors, node);
+        report(
+          "error",
+          position(node.range?.[0] ?? 0),
+          `${node.source} has a leading zero, which YAML 1.1 tools read as octal; write ${String(Number(node.source))} (or 0o${(node.source ?? "").replace(/^[-+]?0+/, "")} if you mean octal)`,
+          path,
+        );
+      }
+    },
+  });
+}
+
+function pathOf(ancestors: readonly unknown[], node: unknown): (string | number)[] {
+  const path: (string | number)[] = [];
+  const chain = [...ancestors, node];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const parent = chain[i];
+    const child = chain[i + 1];
+    if (isSeq(parent)) {
+      path.push(parent.items.indexOf(child as never));
+    } else if (isPair(child) && isScalar(child.key)) {
+      path.push(String(child.key.value));
+    }
+  }
+  return path;
+}
+
+/** bigint within ±2^53 becomes number; larger stays bigint for the schema to refuse by name. */
+function normaliseIntegers(value: unknown): unknown {
+  if (typeof value === "bigint") {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(value)
+      : value;
+  }
+  if (Array.isArray(value)) {
+    return value.map(normaliseIntegers);
+  }
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, normaliseIntegers(inner)]));
+  }
+  return value;
+}
+
+function findFirstAlias(doc: Document): Node | undefined {
+  let found: Node | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      found = node;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
+function makeLocator(doc: Document, position: (offset: number) => Position) {
+  const deref = (node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
+  const pairIn = (map: unknown, key: string | number) =>
+    isMap(map)
+      ? map.items.find((pair) => isScalar(pair.key) && String(pair.key.value) === String(key))
+      : undefined;
+  /** Walks as far as the document goes; `keyNode` is the key that led to `node`, if any. */
+  const walk = (path: ConfigPath) => {
+    let node: unknown = deref(doc.contents);
+    let keyNode: unknown;
+    for (const segment of path) {
+      const pair = pairIn(node, segment);
+      const next =
+        pair !== undefined
+          ? pair.value
+          : isSeq(node) && typeof segment === "number"
+            ? node.items[segment]
+            : undefined;
+      if (next === undefined || next === null) {
+        // A key with an empty value (`host:`) has no value node: the key is the place.
+        return { node: pair?.key ?? node, keyNode: undefined };
+      }
+      keyNode = pair?.key;
+      node = deref(next);
+    }
+    return { node, keyNode };
+  };
+  const start = (node: unknown): Position => {
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    return range === undefined ? { line: 1, col: 1 } : position(range[0]);
+  };
+  return {
+    // A mapping or list is reported at its key ("storage:"), a scalar at its value ("port: 100000").
+    locate: (path: ConfigPath): Position => {
+      const { node, keyNode } = walk(path);
+      return start((isMap(node) || isSeq(node)) && keyNode !== undefined ? keyNode : node);
+    },
+    locateKey: (path: ConfigPath, key: string): Position => {
+      const { node } = walk(path);
+      const pair = pairIn(node, key);
+      return start(pair !== undefined ? pair.key : node);
+    },
+  };
+}
