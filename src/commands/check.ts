@@ -44,8 +44,10 @@ async function check(options: CheckOptions): Promise<number> {
     );
     return failed ? ExitCode.usage : ExitCode.ok;
   }
+  // With --print, stdout carries only the config, so that it can be piped into jq.
+  const issuesTo = options.print === true ? process.stderr : process.stdout;
   for (const issue of [...errors, ...result.warnings]) {
-    process.stdout.write(`${formatIssue(issue)}\n`);
+    issuesTo.write(`${formatIssue(issue)}\n`);
   }
   if (result.ok) {
     if (options.print === true) {

@@ -13,7 +13,7 @@
 import { parse } from "yaml";
 import type * as z from "zod";
 import type { ConfigIssue, ConfigPath } from "./configIssue.js";
-import { knownKeys } from "./schemaIssues.js";
+import { knownKeys, schemaTypeAt } from "./schemaIssues.js";
 import { closestMatch } from "./suggest.js";
 
 export const ENV_PREFIX = "EDGEWARDEN_";
@@ -72,6 +72,10 @@ function resolvePath(
   const path: (string | number)[] = [];
   let node: unknown = root;
   for (const segment of segments) {
+    if (node === undefined && schemaTypeAt(schema, root, path) === "array") {
+      fail(path, `no entry "${segment}" here: the list is empty`);
+      return undefined;
+    }
     if (Array.isArray(node)) {
       const index = /^\d+$/.test(segment)
         ? Number(segment)

@@ -177,7 +177,11 @@ function overrideFor(overrides: Overrides, path: ConfigPath): string | undefined
 
 function locator(source: string, yaml: ParsedYaml, overrides: Overrides) {
   return (path: ConfigPath): { source: string; line?: number; col?: number } => {
-    const variable = overrideFor(overrides, path);
+    // Set by a variable, or absent from the file and created by a variable below it.
+    const below = yaml.contains(path)
+      ? undefined
+      : overrides.find((o) => path.every((segment, i) => o.path[i] === segment))?.variable;
+    const variable = overrideFor(overrides, path) ?? below;
     if (variable !== undefined) {
       return { source: `$${variable}` };
     }

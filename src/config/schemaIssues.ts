@@ -156,13 +156,23 @@ function show(input: unknown): string {
 
 /** The keys a strict object at `path` accepts, found by walking the schema along the value. */
 export function knownKeys(root: z.ZodType, value: unknown, path: ConfigPath): string[] {
+  const def = defAt(root, value, path);
+  return def?.type === "object" ? Object.keys(def.shape as Record<string, unknown>) : [];
+}
+
+/** The kind of value the schema wants at `path` ("object", "array", "string", ...), if known. */
+export function schemaTypeAt(root: z.ZodType, value: unknown, path: ConfigPath): string | undefined {
+  return defAt(root, value, path)?.type;
+}
+
+function defAt(root: z.ZodType, value: unknown, path: ConfigPath): Def | undefined {
   let schema: unknown = root;
   let current: unknown = value;
   for (const segment of [...path, undefined]) {
     schema = unwrap(schema, current);
     const def = defOf(schema);
     if (segment === undefined) {
-      return def?.type === "object" ? Object.keys(def.shape as Record<string, unknown>) : [];
+      return def;
     }
     if (def?.type === "object") {
       schema = (def.shape as Record<string, unknown>)[String(segment)];
@@ -171,11 +181,11 @@ export function knownKeys(root: z.ZodType, value: unknown, path: ConfigPath): st
     } else if (def?.type === "record") {
       schema = def.valueType;
     } else {
-      return [];
+      return undefined;
     }
     current = (current as Record<string | number, unknown> | undefined)?.[segment];
   }
-  return [];
+  return undefined;
 }
 
 /** Peels wrappers (optional, default, pipe...) and picks the union branch the value is aiming at. */

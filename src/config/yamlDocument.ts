@@ -36,6 +36,8 @@ export interface ParsedYaml {
   locate(path: ConfigPath): Position;
   /** Position of the key `key` of the mapping at `path` (for unknown keys). */
   locateKey(path: ConfigPath, key: string): Position;
+  /** Whether the document has a value at `path`. */
+  contains(path: ConfigPath): boolean;
 }
 
 const YAML_OPTIONS = {
@@ -207,12 +209,12 @@ function makeLocator(doc: Document, position: (offset: number) => Position) {
             : undefined;
       if (next === undefined || next === null) {
         // A key with an empty value (`host:`) has no value node: the key is the place.
-        return { node: pair?.key ?? node, keyNode: undefined };
+        return { node: pair?.key ?? node, keyNode: undefined, complete: false };
       }
       keyNode = pair?.key;
       node = deref(next);
     }
-    return { node, keyNode };
+    return { node, keyNode, complete: true };
   };
   const start = (node: unknown): Position => {
     const range = (node as { range?: [number, number, number] } | null)?.range;
@@ -224,6 +226,7 @@ function makeLocator(doc: Document, position: (offset: number) => Position) {
       const { node, keyNode } = walk(path);
       return start((isMap(node) || isSeq(node)) && keyNode !== undefined ? keyNode : node);
     },
+    contains: (path: ConfigPath): boolean => walk(path).complete,
     locateKey: (path: ConfigPath, key: string): Position => {
       const { node } = walk(path);
       const pair = pairIn(node, key);

@@ -161,6 +161,6 @@ export const analyticsSchema = z
       description:
         "Watch the gateway itself (crypto-mining-like CPU, botnet-like egress, overheating); needs selfHealth.",
     }),
-    machines: z.array(machineSchema).default([]),
+    machines: z.array(machineSchema).prefault([]),
   })
   .meta({ description: "On-device anomaly detection, power profiles and OEE." });

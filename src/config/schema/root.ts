@@ -25,7 +25,7 @@ export const configObjectSchema = z
     storage: storageSchema.prefault({}),
     crypto: cryptoSchema.prefault({}),
     uplink: uplinkSchema.optional(),
-    devices: z.array(deviceSchema).default([]).meta({ description: "Machines and sensors to read." }),
+    devices: z.array(deviceSchema).prefault([]).meta({ description: "Machines and sensors to read." }),
     analytics: analyticsSchema.optional(),
     observability: observabilitySchema.prefault({}),
   })

@@ -1,0 +1,157 @@
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "..", "..");
+const cli = join(root, "dist", "cli.js");
+
+function edgewarden(args: readonly string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [cli, ...args], {
+    cwd: root,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    timeout: 20_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "ew-cli-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("edgewarden check", () => {
+  it("accepts the example plant config with exit 0", () => {
+    const { code, stderr, stdout } = edgewarden(["check", "-c", "config/example.yaml"]);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/^config\/example\.yaml: OK: 6 device\(s\), 29 tag\(s\)/m);
+    // Sections the daemon cannot run yet are noted, located at their key.
+    expect(stdout).toMatch(/^config\/example\.yaml:\d+:1: devices: warning: not supported yet/m);
+  });
+
+  it("prints every error as FILE:LINE:COL: path: message and exits 2", async () => {
+    const file = join(dir, "bad.yaml");
+    await writeFile(
+      file,
+      "gateway:\n  id: gw-1\n  site: lab\n  stopTimeout: 1000\nselfHealth:\n  enabled: on\n",
+    );
+    const { code, stdout, stderr } = edgewarden(["check", "-c", file]);
+    expect(code).toBe(2);
+    expect(stdout.trim().split("\n")).toEqual([
+      `${file}:4:16: gateway.stopTimeout: expected a duration with a unit, such as "20s" (got the bare number 1000; write 1000ms or 1000s)`,
+      `${file}:6:12: selfHealth.enabled: expected true or false (got the text "on": YAML 1.2 reads yes/no/on/off as text)`,
+    ]);
+    expect(stderr).toBe(`${file}: 2 error(s)\n`);
+  });
+
+  it("emits JSON with --json", async () => {
+    const file = join(dir, "bad.json.yaml");
+    await writeFile(file, "gateway:\n  id: gw 1\n  site: lab\n");
+    const { code, stdout } = edgewarden(["check", "--json", "-c", file]);
+    expect(code).toBe(2);
+    const parsed = JSON.parse(stdout) as {
+      ok: boolean;
+      errors: { line: number; col: number; path: string }[];
+    };
+    expect(parsed.ok).toBe(false);
+    expect(parsed.errors.map((e) => [e.line, e.col, e.path])).toEqual([[2, 7, "gateway.id"]]);
+  });
+
+  it("fails warnings with --strict and takes the file from $EDGEWARDEN_CONFIG", async () => {
+    const file = join(dir, "warn.yaml");
+    await writeFile(
+      file,
+      "gateway: { id: gw-1, site: lab }\nuplink: { url: 'mqtt://b:1883' }\ncrypto: { encryption: none }\n",
+    );
+    expect(edgewarden(["check"], { EDGEWARDEN_CONFIG: file }).code).toBe(0);
+    expect(edgewarden(["check", "--strict"], { EDGEWARDEN_CONFIG: file }).code).toBe(2);
+  });
+
+  it("prints the effective config with --print", async () => {
+    const file = join(dir, "print.yaml");
+    await writeFile(file, "gateway: { id: gw-1, site: lab }\n");
+    const { code, stdout } = edgewarden(["check", "--print", "-c", file], {
+      EDGEWARDEN_STORAGE__COMMIT_INTERVAL: "20ms",
+    });
+    expect(code).toBe(0);
+    const config = JSON.parse(stdout) as { storage: { commitInterval: number; dir: string } };
+    expect(config.storage).toMatchObject({ commitInterval: 20, dir: "/var/lib/edgewarden/ledger" });
+  });
+});
+
+describe("the command surface", () => {
+  it("answers version with exit 0", () => {
+    const { code, stdout } = edgewarden(["version", "--json"]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({
+      edgewarden: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      configFormat: 1,
+    });
+  });
+
+  it.each([
+    ["poll", "-c", "x.yaml", "--once"],
+    ["keys", "generate", "--out", "k"],
+    ["keys", "show"],
+    ["keys", "rotate"],
+    ["keys", "export", "--device", "d", "--out", "k"],
+    ["ledger", "verify", "-d", "x"],
+    ["ledger", "tail", "-d", "x"],
+    ["ledger", "stats", "-d", "x"],
+    ["decrypt", "--key-file", "k"],
+    ["receive", "-c", "x.yaml"],
+    ["train", "-c", "x.yaml"],
+    ["simulate", "--plant", "p.yaml", "--port", "5020"],
+    ["status"],
+  ])("registers `%s` with --help and answers 'not available yet' with exit 2", (...args) => {
+    const help = edgewarden([
+      ...args.filter((a) => !a.startsWith("-") && !/\.|^\d+$|^[kxdp]$/.test(a)),
+      "--help",
+    ]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Exit codes:/);
+    const { code, stderr } = edgewarden(args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/not available yet \(arrives with issue #\d\)/);
+  });
+
+  it("exits 2 on an unknown command or option, and on a command group without its subcommand", () => {
+    expect(edgewarden(["frobnicate"]).code).toBe(2);
+    expect(edgewarden(["check", "--frobnicate"]).code).toBe(2);
+    expect(edgewarden(["keys"]).code).toBe(2);
+  });
+
+  it("shows help with exit 0", () => {
+    const { code, stdout } = edgewarden(["--help"]);
+    expect(code).toBe(0);
+    for (const command of [
+      "run",
+      "check",
+      "poll",
+      "keys",
+      "ledger",
+      "decrypt",
+      "receive",
+      "train",
+      "simulate",
+      "demo",
+      "status",
+      "version",
+    ]) {
+      expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
+    }
+  });
+
+  it("demo validates and prints the example config until the full demo exists", () => {
+    const { code, stdout } = edgewarden(["demo"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/arrives with issue #7/);
+    expect(stdout).toMatch(/device f1-main-drive\s+modbus-tcp\s+10\.20\.1\.15:502/);
+    expect(stdout).toMatch(/The config is valid/);
+  });
+});
