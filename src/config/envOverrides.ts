@@ -15,6 +15,7 @@ import type * as z from "zod";
 import type { ConfigIssue, ConfigPath } from "./configIssue.js";
 import { knownKeys, schemaTypeAt } from "./schemaIssues.js";
 import { closestMatch } from "./suggest.js";
+import { normaliseIntegers } from "./yamlDocument.js";
 
 export const ENV_PREFIX = "EDGEWARDEN_";
 /** Variables with our prefix that are not overrides. */
@@ -57,7 +58,10 @@ export function applyEnvOverrides(
     if (path === undefined) {
       continue;
     }
-    setIn(root, path, parseScalar(raw));
+    // A key that takes text takes the variable's text as it is: USERNAME=4711 is the text "4711".
+    // Durations and sizes are parsed, so that TIMEOUT=1000 gets the "needs a unit" hint.
+    const wantsText = ["string", "enum", "literal"].includes(schemaTypeAt(schema, root, path) ?? "");
+    setIn(root, path, wantsText ? raw : parseScalar(raw));
     overrides.push({ path, variable });
   }
   return { value: root, issues, overrides };
@@ -114,7 +118,10 @@ function resolvePath(
 
 function parseScalar(raw: string): unknown {
   try {
-    const parsed: unknown = parse(raw, { version: "1.2", schema: "core" });
+    // As in the file: integers as bigint, so that values beyond 2^53 are refused, not rounded.
+    const parsed: unknown = normaliseIntegers(
+      parse(raw, { version: "1.2", schema: "core", intAsBigInt: true }),
+    );
     return parsed ?? raw;
   } catch {
     return raw;

@@ -3,6 +3,8 @@
  * schema -> cross-field checks. Every problem is collected and reported at once, each located as
  * FILE:LINE:COL (issue #2). The only I/O is reading the one file (DESIGN.md, parts table).
  */
+
+import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
@@ -51,9 +53,10 @@ export async function loadConfigFile(path: string, options: LoadOptions = {}): P
     text = await readCapped(path);
   } catch (error) {
     const message = describeReadError(error);
+    const line = (error as { line?: number }).line ?? 1;
     return {
       ok: false,
-      errors: [{ severity: "error", source, line: 1, col: 1, path: [], message }],
+      errors: [{ severity: "error", source, line, col: 1, path: [], message }],
       warnings: [],
     };
   }
@@ -129,14 +132,30 @@ async function readCapped(path: string): Promise<string> {
     if (bytesRead > MAX_CONFIG_BYTES) {
       throw Object.assign(new Error("too large"), { code: "EFBIG" });
     }
-    const text = buffer.subarray(0, bytesRead).toString("utf8");
-    if (text.includes("\uFFFD")) {
-      throw Object.assign(new Error("not UTF-8"), { code: "EILSEQ" });
+    const bytes = buffer.subarray(0, bytesRead);
+    if (!isUtf8(bytes)) {
+      throw Object.assign(new Error("not UTF-8"), { code: "EILSEQ", line: firstNonUtf8Line(bytes) });
     }
-    return text;
+    return bytes.toString("utf8");
   } finally {
     await handle.close();
   }
+}
+
+/** 1-based number of the first line that is not valid UTF-8. */
+function firstNonUtf8Line(bytes: Buffer): number {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i === bytes.length || bytes[i] === 0x0a) {
+      if (!isUtf8(bytes.subarray(start, i))) {
+        return line;
+      }
+      line++;
+      start = i + 1;
+    }
+  }
+  return 1;
 }
 
 function describeReadError(error: unknown): string {
@@ -150,7 +169,7 @@ function describeReadError(error: unknown): string {
     case "EFBIG":
       return `the config is larger than ${MAX_CONFIG_BYTES / 1024} KiB; a hand-written config never is`;
     case "EILSEQ":
-      return "the config is not valid UTF-8 text";
+      return "the config is not valid UTF-8 text (saved as Latin-1 or Windows-1252? save it as UTF-8)";
     default:
       return `cannot read the config: ${(error as Error).message}`;
   }

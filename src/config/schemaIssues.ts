@@ -54,7 +54,12 @@ function describe(issue: Issue, path: ConfigPath): string {
       }
       const options = issue.values.map((v) => JSON.stringify(v));
       const hint = typeof issue.input === "string" ? didYouMean(issue.input, issue.values.map(String)) : "";
-      return `expected ${options.length === 1 ? options[0] : `one of ${options.join(", ")}`} (got ${show(issue.input)})${hint}`;
+      const wantsText = issue.values.every((value) => typeof value === "string");
+      const got =
+        wantsText && (typeof issue.input === "number" || typeof issue.input === "boolean")
+          ? quoteHint(issue.input)
+          : `got ${show(issue.input)}`;
+      return `expected ${options.length === 1 ? options[0] : `one of ${options.join(", ")}`} (${got})${hint}`;
     }
     case "invalid_union":
       return describeUnion(issue, custom);
@@ -114,9 +119,18 @@ function describeRange(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall)
 
 const YAML11_BOOLEANS = /^(y|yes|n|no|on|off|true|false)$/i;
 
+/** Technicians write mappings ("key: value" lines) and lists ("- " lines), not objects and arrays. */
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  int: "a whole number",
+  object: "a mapping",
+  array: "a list",
+  string: "a string",
+  number: "a number",
+  boolean: "true or false",
+};
+
 function describeType(expected: string, input: unknown): string {
-  const wanted =
-    expected === "int" ? "a whole number" : /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+  const wanted = TYPE_NAMES[expected] ?? `a ${expected}`;
   if (typeof input === "bigint") {
     return `${input} is too large to hold exactly (beyond 2^53); quote it if it is an identifier, or use a smaller value`;
   }
@@ -130,7 +144,15 @@ function describeType(expected: string, input: unknown): string {
   ) {
     return `expected ${wanted} (got the text "${input}"; remove the quotes)`;
   }
+  if (expected === "string" && (typeof input === "number" || typeof input === "boolean")) {
+    return `expected ${wanted} (${quoteHint(input)})`;
+  }
   return `expected ${wanted} (got ${show(input)})`;
+}
+
+/** `id: 4711` is a number to YAML; the technician meant the text "4711". */
+function quoteHint(input: number | boolean): string {
+  return `got the ${typeof input === "number" ? "number" : "value"} ${String(input)}; write "${String(input)}" in quotes`;
 }
 
 function show(input: unknown): string {
@@ -162,14 +184,15 @@ export function knownKeys(root: z.ZodType, value: unknown, path: ConfigPath): st
 
 /** The kind of value the schema wants at `path` ("object", "array", "string", ...), if known. */
 export function schemaTypeAt(root: z.ZodType, value: unknown, path: ConfigPath): string | undefined {
-  return defAt(root, value, path)?.type;
+  return defAt(root, value, path, true)?.type;
 }
 
-function defAt(root: z.ZodType, value: unknown, path: ConfigPath): Def | undefined {
+/** With `keepLastPipe`, a transformed value (duration, size) reports "pipe", not its input type. */
+function defAt(root: z.ZodType, value: unknown, path: ConfigPath, keepLastPipe = false): Def | undefined {
   let schema: unknown = root;
   let current: unknown = value;
   for (const segment of [...path, undefined]) {
-    schema = unwrap(schema, current);
+    schema = unwrap(schema, current, keepLastPipe && segment === undefined);
     const def = defOf(schema);
     if (segment === undefined) {
       return def;
@@ -189,10 +212,10 @@ function defAt(root: z.ZodType, value: unknown, path: ConfigPath): Def | undefin
 }
 
 /** Peels wrappers (optional, default, pipe...) and picks the union branch the value is aiming at. */
-export function unwrap(schema: unknown, value: unknown): unknown {
+export function unwrap(schema: unknown, value: unknown, keepPipe = false): unknown {
   for (;;) {
     const def = defOf(schema);
-    if (def === undefined) {
+    if (def === undefined || (keepPipe && def.type === "pipe")) {
       return schema;
     }
     switch (def.type) {

@@ -41,7 +41,16 @@ export function closestMatch(input: string, candidates: Iterable<string>): strin
     }
   }
   const allowed = Math.max(1, Math.floor(input.length / 3));
-  return best !== undefined && bestDistance <= allowed ? best : undefined;
+  if (best !== undefined && bestDistance <= allowed) {
+    return best;
+  }
+  // "warning" for "warn", "holdingRegister" for "holding": one is the start of the other.
+  const lower = (text: string) => text.toLowerCase();
+  return [...candidates].find(
+    (candidate) =>
+      Math.min(candidate.length, input.length) >= 3 &&
+      (lower(input).startsWith(lower(candidate)) || lower(candidate).startsWith(lower(input))),
+  );
 }
 
 export function didYouMean(input: string, candidates: Iterable<string>): string {

@@ -50,7 +50,9 @@ const YAML_OPTIONS = {
   strict: true,
 } as const;
 
-export function parseYaml(source: string, text: string): ParsedYaml {
+export function parseYaml(source: string, rawText: string): ParsedYaml {
+  // Editors on Windows may prepend a byte-order mark; it is not a column of line 1.
+  const text = rawText.startsWith("\uFEFF") ? rawText.slice(1) : rawText;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter });
   const position = (offset: number): Position => {
@@ -62,7 +64,7 @@ export function parseYaml(source: string, text: string): ParsedYaml {
     issues.push({ severity, source, line: at.line, col: at.col, path, message });
 
   for (const error of doc.errors) {
-    report("error", position(error.pos[0]), describeYamlError(error));
+    report("error", position(originOf(doc, error)), describeYamlError(error), pathAt(doc, error.pos[0]));
   }
   for (const warning of doc.warnings) {
     report("warning", position(warning.pos[0]), describeYamlError(warning));
@@ -134,14 +136,14 @@ function reportAmbiguousNumbers(
 ): void {
   visit(doc, {
     Scalar(_key, node, ancestors) {
-      if (node.type === "PLAIN" && typeof node.value !== "string" && /^[-+]?0\d/.test(node.source ?? "")) {
-        const path = pathOf(ancestors, node);
-        report(
-          "error",
-          position(node.range?.[0] ?? 0),
-          `${node.source} has a leading zero, which YAML 1.1 tools read as octal; write ${String(Number(node.source))} (or 0o${(node.source ?? "").replace(/^[-+]?0+/, "")} if you mean octal)`,
-          path,
-        );
+      const source = node.source ?? "";
+      if (node.type === "PLAIN" && typeof node.value !== "string" && /^[-+]?0\d/.test(source)) {
+        const decimal = String(Number(source));
+        const octalDigits = source.replace(/^[-+]?0+/, "");
+        const message = /^[-+]?[0-7]+$/.test(source)
+          ? `${source} has a leading zero, which YAML 1.1 tools read as octal; write ${decimal} (or 0o${octalDigits} if you mean octal)`
+          : `${source} has a leading zero, which YAML 1.1 tools read as text, not a number; write ${decimal}`;
+        report("error", position(node.range?.[0] ?? 0), message, pathOf(ancestors, node));
       }
     },
   });
@@ -162,8 +164,61 @@ function pathOf(ancestors: readonly unknown[], node: unknown): (string | number)
   return path;
 }
 
+/**
+ * Where a syntax error began. The parser reports where it noticed the problem, which for an
+ * unclosed quote or flow collection is the end of the file or the next line; the technician
+ * needs the opening quote or bracket, so point at the innermost such node still open there.
+ */
+function originOf(doc: Document, error: YAMLError): number {
+  const noticed = error.pos[0];
+  const unclosed =
+    error.code === "MISSING_CHAR" || (error.code === "BAD_INDENT" && /end with/.test(error.message));
+  if (!unclosed) {
+    return noticed;
+  }
+  let origin = noticed;
+  const consider = (start: number, end: number) => {
+    if (start < noticed && end >= noticed && (origin === noticed || start > origin)) {
+      origin = start;
+    }
+  };
+  visit(doc, {
+    Scalar(_key, node) {
+      if ((node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE") && node.range) {
+        consider(node.range[0], node.range[1]);
+      }
+    },
+    Map(_key, node) {
+      if (node.flow === true && node.range) {
+        consider(node.range[0], node.range[1]);
+      }
+    },
+    Seq(_key, node) {
+      if (node.flow === true && node.range) {
+        consider(node.range[0], node.range[1]);
+      }
+    },
+  });
+  return origin;
+}
+
+/** The config path of the key at `offset`, so that a duplicate key names its place. */
+function pathAt(doc: Document, offset: number): (string | number)[] {
+  let found: (string | number)[] = [];
+  visit(doc, {
+    Pair(_key, pair, ancestors) {
+      if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
+        found = pathOf(ancestors, pair);
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
 /** bigint within ±2^53 becomes number; larger stays bigint for the schema to refuse by name. */
-function normaliseIntegers(value: unknown): unknown {
+export function normaliseIntegers(value: unknown): unknown {
   if (typeof value === "bigint") {
     return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
       ? Number(value)
@@ -208,8 +263,12 @@ function makeLocator(doc: Document, position: (offset: number) => Position) {
             ? node.items[segment]
             : undefined;
       if (next === undefined || next === null) {
-        // A key with an empty value (`host:`) has no value node: the key is the place.
-        return { node: pair?.key ?? node, keyNode: undefined, complete: false };
+        // Missing here: the mapping that lacks it is the place, named by the key that holds it.
+        return { node, keyNode, complete: false };
+      }
+      if (isScalar(next) && next.value === null && next.range?.[0] === next.range?.[1]) {
+        // `site:` with nothing after it: the key is the place, not the empty spot after the colon.
+        return { node: pair?.key ?? next, keyNode: undefined, complete: true };
       }
       keyNode = pair?.key;
       node = deref(next);

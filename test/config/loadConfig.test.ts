@@ -168,7 +168,7 @@ describe("reading the file", () => {
     expect(messages).toEqual([
       "missing.yaml:1:1: (top level): cannot read the config: no such file",
       "a-dir:1:1: (top level): cannot read the config: it is a directory, not a file",
-      "latin1.yaml:1:1: (top level): the config is not valid UTF-8 text",
+      "latin1.yaml:2:1: (top level): the config is not valid UTF-8 text (saved as Latin-1 or Windows-1252? save it as UTF-8)",
     ]);
   });
 

@@ -13,9 +13,36 @@ type ModbusDevice = Exclude<Device, { protocol: "serial-line" }>;
 type SerialLineDevice = Extract<Device, { protocol: "serial-line" }>;
 type Path = (string | number)[];
 
-export interface IssueSink {
-  error(path: Path, message: string): void;
+/**
+ * What a finding rests on: the device entries and their keys it read. When the loader checks a
+ * device salvaged with defaults in place of invalid values, findings that rest on a replaced key
+ * are dropped (see crossCheckParts).
+ */
+export interface FindingBasis {
+  readonly devices: readonly number[];
+  readonly keys: readonly string[];
 }
+
+export interface IssueSink {
+  error(path: Path, message: string, basis?: FindingBasis): void;
+}
+
+/** The sink, with every finding marked as resting on `basis`. */
+function based(issues: IssueSink, basis: FindingBasis): IssueSink {
+  return { error: (path, message) => issues.error(path, message, basis) };
+}
+
+const MODBUS_CHECK_KEYS = [
+  "name",
+  "timeout",
+  "retries",
+  "pollGroups",
+  "addressing",
+  "maxRegistersPerRead",
+  "maxBitsPerRead",
+];
+const SERIAL_LINE_CHECK_KEYS = ["name", "tags", "parser"];
+const LINK_KEYS = ["protocol", "name", "serial", "host", "port", "unitId"];
 
 export function sinkFor(ctx: z.RefinementCtx): IssueSink {
   return {
@@ -34,12 +61,23 @@ export function checkDevices(devices: readonly (Device | undefined)[], issues: I
     if (first === undefined) {
       firstByName.set(device.name, i);
     } else {
-      issues.error(["devices", i, "name"], `duplicate device name "${device.name}" (also devices[${first}])`);
+      issues.error(
+        ["devices", i, "name"],
+        `duplicate device name "${device.name}" (also devices[${first}])`,
+        {
+          devices: [i, first],
+          keys: ["name"],
+        },
+      );
     }
     if (device.protocol === "serial-line") {
-      checkSerialLineDevice(device, ["devices", i], issues);
+      checkSerialLineDevice(
+        device,
+        ["devices", i],
+        based(issues, { devices: [i], keys: SERIAL_LINE_CHECK_KEYS }),
+      );
     } else {
-      checkModbusDevice(device, ["devices", i], issues);
+      checkModbusDevice(device, ["devices", i], based(issues, { devices: [i], keys: MODBUS_CHECK_KEYS }));
     }
   });
   checkSharedLinks(devices, issues);
@@ -129,7 +167,7 @@ function checkTagShape(
   const limit = isBitTable ? device.maxBitsPerRead : device.maxRegistersPerRead;
   if (count > limit) {
     issues.error(
-      [...at, "length"],
+      [...at, tag.type === "string" ? "length" : "type"],
       `this tag spans ${count} registers, more than one read allows (${limit})`,
     );
   }
@@ -153,8 +191,7 @@ function checkSerialLineDevice(device: SerialLineDevice, at: Path, issues: Issue
   let available: Set<string> | undefined;
   if (parser.format === "regex") {
     try {
-      const groups = new RegExp(`${parser.pattern}|(?<__probe>)`).exec("")?.groups ?? {};
-      available = new Set(Object.keys(groups).filter((key) => key !== "__probe"));
+      new RegExp(parser.pattern);
     } catch (error) {
       issues.error(
         [...at, "parser", "pattern"],
@@ -162,6 +199,9 @@ function checkSerialLineDevice(device: SerialLineDevice, at: Path, issues: Issue
       );
       return;
     }
+    // An alternative that always matches the empty string reveals every group name of the pattern.
+    const groups = new RegExp(`${parser.pattern}|(?<__probe>)`).exec("")?.groups ?? {};
+    available = new Set(Object.keys(groups).filter((key) => key !== "__probe"));
     if (available.size === 0) {
       issues.error(
         [...at, "parser", "pattern"],
@@ -191,7 +231,7 @@ function checkSerialLineDevice(device: SerialLineDevice, at: Path, issues: Issue
  * Devices that share a wire: RTU slaves on one serial port, or behind one RTU-over-TCP serial
  * server, form one bus with one owner (issue #4), so line settings must agree and unit ids differ.
  */
-function checkSharedLinks(devices: readonly (Device | undefined)[], issues: IssueSink): void {
+function checkSharedLinks(devices: readonly (Device | undefined)[], all: IssueSink): void {
   const links = new Map<string, { index: number; device: Device }>();
   const units = new Map<string, number>();
   devices.forEach((device, i) => {
@@ -200,6 +240,7 @@ function checkSharedLinks(devices: readonly (Device | undefined)[], issues: Issu
     }
     const link = linkOf(device);
     const first = links.get(link.key);
+    const issues = based(all, { devices: first === undefined ? [i] : [i, first.index], keys: LINK_KEYS });
     if (first === undefined) {
       links.set(link.key, { index: i, device });
     } else if (first.device.protocol !== device.protocol) {
@@ -228,7 +269,7 @@ function checkSharedLinks(devices: readonly (Device | undefined)[], issues: Issu
       const unitKey = `${link.key}#${device.unitId}`;
       const other = units.get(unitKey);
       if (other !== undefined) {
-        issues.error(
+        based(all, { devices: [i, other], keys: LINK_KEYS }).error(
           ["devices", i, "unitId"],
           `unit ${device.unitId} on ${link.label} is already devices[${other}]`,
         );

@@ -51,24 +51,69 @@ function crossCheck(config: ParsedConfig, issues: IssueSink): void {
   checkAnalytics(config.analytics, config.devices, names, issues);
 }
 
-export const configSchema = configObjectSchema
-  .superRefine((config, ctx) => crossCheck(config, sinkFor(ctx)))
-  .transform(normalise);
+/**
+ * Cross-checks run in the transform stage, which zod runs only on input that passed every field
+ * check (a superRefine would also see values that failed a non-aborting check such as a regex,
+ * and "1000" * 2 is 2000 in JavaScript).
+ */
+export const configSchema = configObjectSchema.transform((config, ctx) => {
+  let failed = false;
+  const sink = sinkFor(ctx);
+  crossCheck(config, {
+    error: (path, message) => {
+      failed = true;
+      sink.error(path, message);
+    },
+  });
+  return failed ? z.NEVER : normalise(config);
+});
 
 /**
  * zod runs the refinement above only when every field is valid. So that a typo in one place does
  * not hide a duplicate name in another, the loader also runs the cross-checks over the parts that
  * do parse on their own (issue #2: every error at once).
  */
+/**
+ * A device that failed its schema, with each invalid key that has a default put back to it, so
+ * that its other keys can still be cross-checked; `replaced` names the keys that were.
+ */
+function salvageDevice(
+  raw: unknown,
+): { device: ParsedConfig["devices"][number]; replaced: Set<string> } | undefined {
+  const first = deviceSchema.safeParse(raw);
+  if (first.success) {
+    return { device: first.data, replaced: new Set() };
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    return undefined;
+  }
+  const replaced = new Set(first.error.issues.map((issue) => String(issue.path[0] ?? "")));
+  const repaired: Record<string, unknown> = { ...raw };
+  for (const key of replaced) {
+    delete repaired[key];
+  }
+  const second = deviceSchema.safeParse(repaired);
+  // Fails when an invalid key has no default (name, host, pollGroups...): nothing to salvage.
+  return second.success ? { device: second.data, replaced } : undefined;
+}
+
 export function crossCheckParts(input: unknown): { path: (string | number)[]; message: string }[] {
   const raw = (input !== null && typeof input === "object" ? input : {}) as Record<string, unknown>;
   const found: { path: (string | number)[]; message: string }[] = [];
-  const issues: IssueSink = { error: (path, message) => found.push({ path, message }) };
   const rawDevices: unknown[] = Array.isArray(raw.devices) ? raw.devices : [];
-  const devices = rawDevices.map((device) => {
-    const parsed = deviceSchema.safeParse(device);
-    return parsed.success ? parsed.data : undefined;
-  });
+  const salvaged = rawDevices.map(salvageDevice);
+  const devices = salvaged.map((entry) => entry?.device);
+  const issues: IssueSink = {
+    error: (path, message, basis) => {
+      // Drop findings that rest on a value we put in place of an invalid one.
+      const restsOnStandIn = basis?.devices.some((index) =>
+        basis.keys.some((key) => salvaged[index]?.replaced.has(key)),
+      );
+      if (restsOnStandIn !== true) {
+        found.push({ path, message });
+      }
+    },
+  };
   checkDevices(devices, issues);
   checkBackoffs(devices, issues);
   const uplink = uplinkSchema.optional().safeParse(raw.uplink);

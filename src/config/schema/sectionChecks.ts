@@ -33,9 +33,13 @@ export function checkBackoffs(devices: readonly (Device | undefined)[], issues: 
       return;
     }
     if (device.protocol === "modbus-tcp" || device.protocol === "modbus-rtu-over-tcp") {
-      checkBackoff(device.reconnect, ["devices", i, "reconnect"], issues);
+      checkBackoff(device.reconnect, ["devices", i, "reconnect"], {
+        error: (path, message) => issues.error(path, message, { devices: [i], keys: ["reconnect"] }),
+      });
     } else if (device.protocol === "serial-line") {
-      checkBackoff(device.reopen, ["devices", i, "reopen"], issues);
+      checkBackoff(device.reopen, ["devices", i, "reopen"], {
+        error: (path, message) => issues.error(path, message, { devices: [i], keys: ["reopen"] }),
+      });
     }
   });
 }
