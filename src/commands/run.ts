@@ -83,6 +83,12 @@ async function runDaemon(configPath: string): Promise<number> {
   });
   const code = await daemon.run();
   process.off("SIGHUP", onReload);
+  // Everything is stopped; a handle leaked by some library must not keep the process up until
+  // systemd's SIGKILL. The timer is unref'd, so a clean exit does not wait for it.
+  setTimeout(() => {
+    logger.warn("still alive 2 s after a complete stop; exiting");
+    process.exit(code);
+  }, 2000).unref();
   return code;
 }
 

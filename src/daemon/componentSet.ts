@@ -16,6 +16,9 @@ export interface StopReport {
   readonly failed: readonly { readonly name: string; readonly reason: string }[];
 }
 
+/** Time kept back for each later step when a step is given its stop budget. */
+const STOP_RESERVE_PER_STEP_MS = 500;
+
 export class StartAbortedError extends Error {
   constructor(readonly reason: unknown) {
     super(`start-up aborted: ${String(reason instanceof Error ? reason.message : reason)}`);
@@ -62,8 +65,10 @@ export class ComponentSet {
           await this.#stopOne({ spec, component }, stopBudgetMs).catch(() => undefined);
           throw signal.aborted ? new StartAbortedError(signal.reason) : error;
         }
-        started.push({ spec, component });
-        this.#running.push({ spec, component });
+        // One object in both lists: the rollback below removes entries by identity.
+        const entry = { spec, component };
+        started.push(entry);
+        this.#running.push(entry);
         this.#logger.info({ component: component.name }, "started");
       }
     } catch (error) {
@@ -127,10 +132,13 @@ export class ComponentSet {
   async #stopAll(entries: readonly Running[], budgetMs: number): Promise<StopReport> {
     const deadline = performance.now() + budgetMs;
     const failed: { name: string; reason: string }[] = [];
-    for (const entry of entries) {
+    for (const [index, entry] of entries.entries()) {
       const left = Math.max(0, deadline - performance.now());
+      // Hold back a share for the steps still to come, so that one hung component cannot leave
+      // the others (the instance lock, the ledger's last flush) with no time at all.
+      const reserve = Math.min(STOP_RESERVE_PER_STEP_MS * (entries.length - index - 1), left / 2);
       try {
-        await this.#stopOne(entry, left);
+        await this.#stopOne(entry, left - reserve);
         this.#logger.info({ component: entry.component.name }, "stopped");
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);

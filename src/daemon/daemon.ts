@@ -96,6 +96,10 @@ export class Daemon {
       return this.#finish(EXIT_FATAL);
     }
     this.#state = "running";
+    if (this.#stopSignals > 0) {
+      // A component finished starting without noticing the abort: never announce READY.
+      return this.#stop();
+    }
     notifier.notify({ READY: 1, STATUS: this.#statusLine() });
     logger.info(
       { components: this.#components.names, configSha256: this.#configSha256 },
@@ -211,8 +215,11 @@ export class Daemon {
     }
     const controller = new AbortController();
     this.#reloadAbort = controller;
+    // Bounded like a first start: a new data directory held by another instance must not leave
+    // the daemon waiting forever with its old components already stopped.
+    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(next.gateway.startTimeout)]);
     try {
-      await this.#components.start(replace, controller.signal, budget);
+      await this.#components.start(replace, signal, budget);
       this.#components.reorder(plan);
       return replace.map((spec) => spec.id);
     } catch (error) {
@@ -289,8 +296,9 @@ export class Daemon {
       heartbeat: (name, maxSilenceMs) => this.#liveness.register(`${spec.id}/${name}`, maxSilenceMs),
       setStatus: (fragment) => {
         this.#statusFragments.set(spec.id, fragment);
+        const previous = this.#lastStatus;
         const line = this.#statusLine();
-        if (this.#state === "running" && line !== this.#lastStatus) {
+        if (this.#state === "running" && line !== previous) {
           this.#options.notifier.notify({ STATUS: line });
         }
       },

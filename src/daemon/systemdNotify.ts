@@ -84,6 +84,9 @@ class HelperNotifier implements Notifier {
   }
 
   notify(fields: Readonly<Record<string, string | number>>): void {
+    if (this.#closing) {
+      return; // after close(): a late STATUS must not start a new helper
+    }
     const message = formatNotifyMessage(fields);
     try {
       this.#send(message);

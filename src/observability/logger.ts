@@ -54,7 +54,8 @@ export function createLogger(options: LoggerOptions): DaemonLogger {
       serializers: { err: pino.stdSerializers.err },
       hooks: {
         logMethod(args, method, level) {
-          if (options.repeatWindowMs <= 0 || level < WARN) {
+          // Audit events and repeat summaries are records, not noise: never held back.
+          if (options.repeatWindowMs <= 0 || level < WARN || isUnfiltered(args[0])) {
             method.apply(this, args);
             return;
           }
@@ -121,6 +122,10 @@ export function createLogger(options: LoggerOptions): DaemonLogger {
       flushRepeats(true);
     },
   });
+}
+
+function isUnfiltered(first: unknown): boolean {
+  return first !== null && typeof first === "object" && ("event" in first || "repeatOf" in first);
 }
 
 /** Same level, same message, same error text: the same problem, whatever the timestamps. */

@@ -1,0 +1,131 @@
+/**
+ * Spawning the built daemon (`node dist/cli.js run -c FILE`) with a clean environment and
+ * optional preload fixtures, plus the config files and log-line predicates the tests share.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { isRecord, type JsonRecord, LineChild, type LinePredicate } from "./lineChild.js";
+import { cliPath, fixturePath, repoRoot } from "./paths.js";
+import type { Resources } from "./resources.js";
+
+export const PID_FILE = "edgewarden.pid";
+
+export function assertBuilt(): void {
+  if (!existsSync(cliPath)) {
+    throw new Error(`${cliPath} is missing: build first with npx tsc -p tsconfig.build.json`);
+  }
+}
+
+export interface SpawnDaemonOptions {
+  readonly config: string;
+  /** Added to a minimal environment (PATH only), e.g. NOTIFY_SOCKET, WATCHDOG_USEC. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Fixture file names under test/fixtures, loaded with `node --import`. */
+  readonly preload?: readonly string[];
+  readonly name?: string;
+}
+
+export function spawnDaemon(resources: Resources, options: SpawnDaemonOptions): LineChild {
+  const preloads = (options.preload ?? []).flatMap((name) => [
+    "--import",
+    pathToFileURL(fixturePath(name)).href,
+  ]);
+  return resources.track(
+    new LineChild(
+      options.name ?? "daemon",
+      process.execPath,
+      [...preloads, cliPath, "run", "-c", options.config],
+      {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...options.env },
+      },
+    ),
+  );
+}
+
+export interface ConfigOptions {
+  readonly dataDir: string;
+  readonly id?: string;
+  readonly stopTimeout?: string;
+  readonly startTimeout?: string;
+  readonly interval?: string;
+  readonly logLevel?: string;
+}
+
+/**
+ * A runnable config, one key per line so that line numbers are known:
+ * line 1 gateway, 2 id, 3 site, 4 dataDir, 5 stopTimeout, 6 startTimeout, 7 selfHealth,
+ * 8 interval, 9 observability, 10 log, 11 level.
+ */
+export function configText(options: ConfigOptions): string {
+  return [
+    "gateway:",
+    `  id: ${options.id ?? "gw-test"}`,
+    "  site: lab",
+    `  dataDir: ${options.dataDir}`,
+    `  stopTimeout: ${options.stopTimeout ?? "5s"}`,
+    `  startTimeout: ${options.startTimeout ?? "90s"}`,
+    "selfHealth:",
+    `  interval: ${options.interval ?? "1s"}`,
+    "observability:",
+    "  log:",
+    `    level: ${options.logLevel ?? "info"}`,
+    "",
+  ].join("\n");
+}
+
+export async function writeConfig(path: string, options: ConfigOptions): Promise<string> {
+  await writeFile(path, configText(options));
+  return path;
+}
+
+/** A temp dir with a config file in it; returns both paths. */
+export async function daemonSandbox(
+  resources: Resources,
+  options: Partial<ConfigOptions> = {},
+): Promise<{ dir: string; dataDir: string; config: string; pidFile: string }> {
+  const dir = await resources.tempDir("edgewarden-daemon-");
+  const dataDir = join(dir, "data");
+  const config = await writeConfig(join(dir, "config.yaml"), { ...options, dataDir });
+  return { dir, dataDir, config, pidFile: join(dataDir, PID_FILE) };
+}
+
+/** Log-line predicates. */
+export const hasMsg =
+  (msg: string): LinePredicate =>
+  (line) =>
+    line.msg === msg;
+
+export const componentMsg =
+  (component: string, msg: string): LinePredicate =>
+  (line) =>
+    line.component === component && line.msg === msg;
+
+export const hasEvent =
+  (type: string): LinePredicate =>
+  (line) =>
+    isRecord(line.event) && line.event.type === type;
+
+export function eventOf(line: JsonRecord): JsonRecord {
+  if (!isRecord(line.event)) {
+    throw new Error(`not an event line: ${JSON.stringify(line)}`);
+  }
+  return line.event;
+}
+
+export const RUNNING = hasMsg("edgewarden running");
+
+/** Command names of the direct children of `pid` (ps from procps). */
+export function childCommands(pid: number): string[] {
+  const result = spawnSync("ps", ["--ppid", String(pid), "-o", "comm="], { encoding: "utf8" });
+  if (result.error !== undefined) {
+    throw result.error;
+  }
+  return result.stdout
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
+}
