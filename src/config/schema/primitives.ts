@@ -37,40 +37,56 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * A duration with a unit, validated to [min, max] and delivered as milliseconds.
- * A bare number is refused with a hint rather than guessed: "timeout: 1000" has cost plants
- * a 1000-second timeout before.
+ * A quantity written as text with a unit ("10s", "512MiB"), validated to [min, max] and
+ * delivered as a number in the base unit. A bare number is refused with a hint rather than
+ * guessed: "timeout: 1000" has cost plants a 1000-second timeout before.
  */
-export function duration(options: { min: string; max: string; description: string; example?: string }) {
-  const min = parseDuration(options.min) ?? 0;
-  const max = parseDuration(options.max) ?? Number.MAX_SAFE_INTEGER;
-  const example = options.example ?? options.min;
+function quantityWithUnit(spec: {
+  readonly parse: (text: string) => number | undefined;
+  readonly pattern: string;
+  readonly min: string;
+  readonly max: string;
+  readonly bareNumber: (value: number) => string;
+  readonly malformed: string;
+  readonly description: string;
+}) {
+  const min = spec.parse(spec.min) ?? 0;
+  const max = spec.parse(spec.max) ?? Number.MAX_SAFE_INTEGER;
   return z
     .string({
-      error: (issue) =>
-        typeof issue.input === "number"
-          ? `expected a duration with a unit, such as "${example}" (got the bare number ${issue.input}; write ${issue.input}ms or ${issue.input}s)`
-          : undefined,
+      error: (issue) => (typeof issue.input === "number" ? spec.bareNumber(issue.input) : undefined),
     })
-    .regex(new RegExp(DURATION_PATTERN), {
-      error: (issue) =>
-        `expected a duration such as 500ms, 10s, 5m, 1h or 7d (got ${JSON.stringify(issue.input)})`,
+    .regex(new RegExp(spec.pattern), {
+      error: (issue) => `${spec.malformed} (got ${JSON.stringify(issue.input)})`,
     })
     .transform((text, ctx) => {
-      const ms = parseDuration(text) ?? Number.NaN;
-      if (ms < min || ms > max) {
+      const value = spec.parse(text) ?? Number.NaN;
+      if (value < min || value > max) {
         ctx.addIssue({
           code: "custom",
-          message: `must be between ${options.min} and ${options.max} (got ${text})`,
+          message: `must be between ${spec.min} and ${spec.max} (got ${text})`,
           input: text,
         });
         return z.NEVER;
       }
-      return ms;
+      return value;
     })
-    .meta({
-      description: `${options.description} A duration: 500ms, 10s, 5m, 1h, 7d (${options.min} to ${options.max}).`,
-    });
+    .meta({ description: spec.description });
+}
+
+/** A duration with a unit ("500ms", "10s", "1h30m"), delivered as milliseconds. */
+export function duration(options: { min: string; max: string; description: string; example?: string }) {
+  const example = options.example ?? options.min;
+  return quantityWithUnit({
+    parse: parseDuration,
+    pattern: DURATION_PATTERN,
+    min: options.min,
+    max: options.max,
+    bareNumber: (value) =>
+      `expected a duration with a unit, such as "${example}" (got the bare number ${value}; write ${value}ms or ${value}s)`,
+    malformed: "expected a duration such as 500ms, 10s, 5m, 1h or 7d",
+    description: `${options.description} A duration: 500ms, 10s, 5m, 1h, 7d (${options.min} to ${options.max}).`,
+  });
 }
 
 const SIZE_UNITS = {
@@ -96,33 +112,16 @@ export function parseByteSize(text: string): number | undefined {
 
 /** A byte size with a unit ("512MiB", "2GB"), delivered as a number of bytes. */
 export function byteSize(options: { min: string; max: string; description: string }) {
-  const min = parseByteSize(options.min) ?? 0;
-  const max = parseByteSize(options.max) ?? Number.MAX_SAFE_INTEGER;
-  return z
-    .string({
-      error: (issue) =>
-        typeof issue.input === "number"
-          ? `expected a size with a unit, such as "512MiB" or "2GB" (got the bare number ${issue.input})`
-          : undefined,
-    })
-    .regex(new RegExp(BYTE_SIZE_PATTERN), {
-      error: (issue) => `expected a size such as 512MiB, 2GiB or 500MB (got ${JSON.stringify(issue.input)})`,
-    })
-    .transform((text, ctx) => {
-      const bytes = parseByteSize(text) ?? Number.NaN;
-      if (bytes < min || bytes > max) {
-        ctx.addIssue({
-          code: "custom",
-          message: `must be between ${options.min} and ${options.max} (got ${text})`,
-          input: text,
-        });
-        return z.NEVER;
-      }
-      return bytes;
-    })
-    .meta({
-      description: `${options.description} A size: 512MiB, 2GiB, 500MB (${options.min} to ${options.max}).`,
-    });
+  return quantityWithUnit({
+    parse: parseByteSize,
+    pattern: BYTE_SIZE_PATTERN,
+    min: options.min,
+    max: options.max,
+    bareNumber: (value) =>
+      `expected a size with a unit, such as "512MiB" or "2GB" (got the bare number ${value})`,
+    malformed: "expected a size such as 512MiB, 2GiB or 500MB",
+    description: `${options.description} A size: 512MiB, 2GiB, 500MB (${options.min} to ${options.max}).`,
+  });
 }
 
 /** Integer in [min, max]; the range is part of every message. */
