@@ -32,6 +32,9 @@ function based(issues: IssueSink, basis: FindingBasis): IssueSink {
   return { error: (path, message) => issues.error(path, message, basis) };
 }
 
+/** The self-health source publishes as this device (src/sources/selfHealth). */
+export const RESERVED_DEVICE_NAME = "gateway";
+
 const MODBUS_CHECK_KEYS = [
   "name",
   "timeout",
@@ -56,6 +59,13 @@ export function checkDevices(devices: readonly (Device | undefined)[], issues: I
   devices.forEach((device, i) => {
     if (device === undefined) {
       return;
+    }
+    if (device.name === RESERVED_DEVICE_NAME) {
+      issues.error(
+        ["devices", i, "name"],
+        `the device name "${RESERVED_DEVICE_NAME}" is reserved for the gateway's own health samples; choose another`,
+        { devices: [i], keys: ["name"] },
+      );
     }
     const first = firstByName.get(device.name);
     if (first === undefined) {
