@@ -33,38 +33,6 @@ const PENDING: readonly PendingCommand[] = [
     exitCodes: "0 read, 1 a device failed, 2 bad config",
   },
   {
-    name: "keys generate",
-    description: "write a new 256-bit gateway master key file (mode 0600; never overwrites)",
-    issue: 3,
-    options: [["--out <file>", "key file to create"]],
-    exitCodes: "0 written, 2 refused",
-  },
-  {
-    name: "keys show",
-    description: "print key ids and fingerprints, never key bytes",
-    issue: 3,
-    options: [["--key-file <file>", "gateway key file"]],
-    exitCodes: "0, 2 bad key file",
-  },
-  {
-    name: "keys rotate",
-    description: "add a new key id; old ids stay for opening",
-    issue: 3,
-    options: [["--key-file <file>", "gateway key file"]],
-    exitCodes: "0, 2 bad key file",
-  },
-  {
-    name: "keys export",
-    description: "write the derived key of one device for an upstream consumer",
-    issue: 3,
-    options: [
-      ["--key-file <file>", "gateway key file"],
-      ["--device <id>", "device id"],
-      ["--out <file>", "file to create"],
-    ],
-    exitCodes: "0, 2 refused",
-  },
-  {
     name: "ledger verify",
     description: "walk the hash chain and print a JSON summary with the first bad record",
     issue: 5,
@@ -88,13 +56,6 @@ const PENDING: readonly PendingCommand[] = [
     issue: 5,
     options: [["-d, --dir <dir>", "ledger directory"]],
     exitCodes: "0, 2 bad directory",
-  },
-  {
-    name: "decrypt",
-    description: "open envelopes (JSON lines of topic and payload on stdin) into plaintext JSON lines",
-    issue: 3,
-    options: [["--key-file <file>", "gateway or exported device key file"]],
-    exitCodes: "0 all opened, 3 any rejected",
   },
   {
     name: "receive",

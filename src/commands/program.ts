@@ -5,8 +5,10 @@
 import { Command, CommanderError } from "commander";
 import { packageVersion } from "../version.js";
 import { registerCheck } from "./check.js";
+import { registerDecrypt } from "./decrypt.js";
 import { registerDemo } from "./demo.js";
 import { ExitCode } from "./exitCodes.js";
+import { registerKeys } from "./keys.js";
 import { registerPending } from "./pending.js";
 import { registerRun } from "./run.js";
 import { registerVersion } from "./version.js";
@@ -37,6 +39,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerCheck(program, run);
   registerVersion(program, run);
   registerDemo(program, run);
+  registerKeys(program, run);
+  registerDecrypt(program, run);
   registerPending(program, run);
   for (const command of program.commands) {
     command.exitOverride();
