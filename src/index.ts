@@ -17,6 +17,7 @@ export type {
   SerialLineDeviceConfig,
 } from "./config/schema/index.js";
 export { configJsonSchema, configSchema } from "./config/schema/index.js";
+export * from "./crypto/index.js";
 export type { Component, ComponentSpec } from "./daemon/component.js";
 export type { EventRecord, EventSeverity, EventSink, Quality, Sample, SampleValue } from "./records.js";
 export { packageVersion } from "./version.js";

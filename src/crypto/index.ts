@@ -1,0 +1,5 @@
+/**
+ * crypto/: Ascon (NIST SP 800-232), gateway keys and the sealed envelope (issue #3).
+ * This part depends on nothing else in src/ (DESIGN.md, parts table).
+ */
+export * from "./ascon/index.js";
