@@ -3,3 +3,14 @@
  * This part depends on nothing else in src/ (DESIGN.md, parts table).
  */
 export * from "./ascon/index.js";
+export {
+  DEVICE_KEY_BYTES,
+  deriveDeviceKey,
+  GATEWAY_KEY_DEVICE,
+  KeyFileError,
+  KeyLookupError,
+  type KeyRing,
+  keyFingerprint,
+  loadKeyRing,
+  MASTER_KEY_BYTES,
+} from "./keys/index.js";

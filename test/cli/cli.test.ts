@@ -96,10 +96,6 @@ describe("the command surface", () => {
 
   it.each([
     ["poll", "-c", "x.yaml", "--once"],
-    ["keys", "generate", "--out", "k"],
-    ["keys", "show"],
-    ["keys", "rotate"],
-    ["keys", "export", "--device", "d", "--out", "k"],
     ["ledger", "verify", "-d", "x"],
     ["ledger", "tail", "-d", "x"],
     ["ledger", "stats", "-d", "x"],
