@@ -4,7 +4,8 @@
  * Key, nonce and tag are 128 bits; the rate is 128 bits; p^12 initialises and finalises, p^8
  * processes each block.
  */
-import { AsconState, load32, permute, store32 } from "./permutation.js";
+import { AsconState, load32, store32 } from "./permutation.js";
+import { ABSORB, aeadBlocks, DECRYPT, ENCRYPT, p8, p12 } from "./rounds.generated.js";
 
 const KEY_BYTES = 16;
 const NONCE_BYTES = 16;
@@ -149,7 +150,7 @@ function process(
   s.x3h = n0h;
   s.x4l = n1l;
   s.x4h = n1h;
-  permute(s, 12);
+  p12(s);
   s.x3l ^= k0l;
   s.x3h ^= k0h;
   s.x4l ^= k1l;
@@ -158,43 +159,15 @@ function process(
   // Associated data (§4.1.2): absorbed only if present, padded with 0x01 then zeros.
   if (ad.length > 0) {
     const full = ad.length - (ad.length % RATE);
-    for (let i = 0; i < full; i += RATE) {
-      s.x0l ^= load32(ad, i);
-      s.x0h ^= load32(ad, i + 4);
-      s.x1l ^= load32(ad, i + 8);
-      s.x1h ^= load32(ad, i + 12);
-      permute(s, 8);
-    }
+    aeadBlocks(s, ad, ad, full, ABSORB);
     lastBlock(s, ad.subarray(full), undefined, false);
-    permute(s, 8);
+    p8(s);
   }
   s.x4h ^= DOMAIN_BIT;
 
   // Plaintext or ciphertext (§4.1.3): full blocks, then the padded last block.
   const full = input.length - (input.length % RATE);
-  for (let i = 0; i < full; i += RATE) {
-    const c0l = load32(input, i);
-    const c0h = load32(input, i + 4);
-    const c1l = load32(input, i + 8);
-    const c1h = load32(input, i + 12);
-    store32(out, i, s.x0l ^ c0l);
-    store32(out, i + 4, s.x0h ^ c0h);
-    store32(out, i + 8, s.x1l ^ c1l);
-    store32(out, i + 12, s.x1h ^ c1h);
-    if (decrypting) {
-      // The state takes the ciphertext block.
-      s.x0l = c0l;
-      s.x0h = c0h;
-      s.x1l = c1l;
-      s.x1h = c1h;
-    } else {
-      s.x0l ^= c0l;
-      s.x0h ^= c0h;
-      s.x1l ^= c1l;
-      s.x1h ^= c1h;
-    }
-    permute(s, 8);
-  }
+  aeadBlocks(s, input, out, full, decrypting ? DECRYPT : ENCRYPT);
   lastBlock(s, input.subarray(full), out.subarray(full), decrypting);
 
   // Finalisation (§4.1.4): S ^= 0^128 || K || 0^64; p^12; T = S[192..319] ^ K.
@@ -202,7 +175,7 @@ function process(
   s.x2h ^= k0h;
   s.x3l ^= k1l;
   s.x3h ^= k1h;
-  permute(s, 12);
+  p12(s);
   store32(SCRATCH, 0, s.x3l ^ k0l);
   store32(SCRATCH, 4, s.x3h ^ k0h);
   store32(SCRATCH, 8, s.x4l ^ k1l);

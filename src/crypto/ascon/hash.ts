@@ -3,7 +3,8 @@
  * rate and p^12 throughout. They differ only in the IV, the output length and, for CXOF128, a
  * customization string absorbed (after its bit length) before the message.
  */
-import { AsconState, load32, permute, store32 } from "./permutation.js";
+import { AsconState, store32 } from "./permutation.js";
+import { hashBlocks, p12 } from "./rounds.generated.js";
 
 const RATE = 8;
 /** SP 800-232 §5.1, §5.2, §5.3: IVs as (high, low) halves. */
@@ -47,7 +48,7 @@ export function asconCxof128(
   // §5.3: the length of Z in bits, as a 64-bit little-endian block, then Z padded, then M.
   const bits = customization.length * 8;
   s.x0l ^= bits;
-  permute(s, 12);
+  p12(s);
   absorb(s, customization);
   absorb(s, message);
   return squeeze(s, length);
@@ -57,18 +58,14 @@ function start(iv: readonly [number, number]): AsconState {
   const s = new AsconState();
   s.x0h = iv[0];
   s.x0l = iv[1];
-  permute(s, 12);
+  p12(s);
   return s;
 }
 
 /** Absorbs the input with its 0x01 padding; every block, the padded last one too, ends with p^12. */
 function absorb(s: AsconState, input: Uint8Array): void {
   const full = input.length - (input.length % RATE);
-  for (let i = 0; i < full; i += RATE) {
-    s.x0l ^= load32(input, i);
-    s.x0h ^= load32(input, i + 4);
-    permute(s, 12);
-  }
+  hashBlocks(s, input, full);
   let low = 0;
   let high = 0;
   for (let i = full; i < input.length; i++) {
@@ -88,7 +85,7 @@ function absorb(s: AsconState, input: Uint8Array): void {
   }
   s.x0l ^= low;
   s.x0h ^= high;
-  permute(s, 12);
+  p12(s);
 }
 
 /** Squeezes `length` bytes: x0 gives 8 bytes, then p^12, until done. */
@@ -100,7 +97,7 @@ function squeeze(s: AsconState, length: number): Uint8Array {
     store32(out, offset + 4, s.x0h);
     offset += RATE;
     if (offset < length) {
-      permute(s, 12);
+      p12(s);
     }
   }
   for (let i = 0; offset < length; i++, offset++) {
