@@ -4,6 +4,16 @@
  */
 export * from "./ascon/index.js";
 export {
+  ENVELOPE_ALGORITHM,
+  ENVELOPE_VERSION,
+  EnvelopeError,
+  type EnvelopeHeader,
+  type EnvelopeMessage,
+  type EnvelopeRejection,
+  openEnvelope,
+  sealEnvelope,
+} from "./envelope/index.js";
+export {
   DEVICE_KEY_BYTES,
   deriveDeviceKey,
   GATEWAY_KEY_DEVICE,

@@ -99,7 +99,6 @@ describe("the command surface", () => {
     ["ledger", "verify", "-d", "x"],
     ["ledger", "tail", "-d", "x"],
     ["ledger", "stats", "-d", "x"],
-    ["decrypt", "--key-file", "k"],
     ["receive", "-c", "x.yaml"],
     ["train", "-c", "x.yaml"],
     ["simulate", "--plant", "p.yaml", "--port", "5020"],
