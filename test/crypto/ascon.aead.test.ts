@@ -113,6 +113,24 @@ describe("Ascon-AEAD128 round trips", () => {
     expect(asconAead128(KEY, NONCE, ad).decrypt(tail)).toEqual(Uint8Array.from(pt));
   });
 
+  it("gives the same result on word-aligned and unaligned buffers of every size across the fast-path threshold", () => {
+    for (const length of [255, 256, 257, 1000, 4096 + 7]) {
+      const aligned = bytes(length, 9);
+      const backing = new Uint8Array(length + 3);
+      const unaligned = backing.subarray(1, 1 + length);
+      unaligned.set(aligned);
+      const ad = bytes(length, 4);
+      const sealed = asconAead128(KEY, NONCE, ad).encrypt(aligned);
+      expect(asconAead128(KEY, NONCE, ad).encrypt(unaligned), `length ${length}`).toEqual(sealed);
+      const sealedBacking = new Uint8Array(sealed.length + 1);
+      sealedBacking.set(sealed, 1);
+      expect(asconAead128(KEY, NONCE, ad).decrypt(sealed), `length ${length}`).toEqual(aligned);
+      expect(asconAead128(KEY, NONCE, ad).decrypt(sealedBacking.subarray(1)), `length ${length}`).toEqual(
+        aligned,
+      );
+    }
+  });
+
   it("supports tags truncated to 8..15 bytes, which verify only against themselves", () => {
     for (let tagLength = 8; tagLength <= 16; tagLength++) {
       const sealed = asconAead128(KEY, NONCE, AD, { tagLength }).encrypt(PLAINTEXT);
