@@ -22,21 +22,40 @@ interface Figure {
   readonly mbPerSecond: number;
 }
 
-function measure(size: number, run: (message: Uint8Array) => void): Figure {
+/**
+ * Times the contenders on one message size, interleaved: every round times each of them in turn,
+ * so that all see the same phases of a shared machine (this VM's speed swings by 2x over
+ * seconds); each figure is the best round.
+ */
+function measureGroup(
+  size: number,
+  contenders: Record<string, (message: Uint8Array) => void>,
+): Record<string, Figure> {
   const message = randomBytes(size);
   const iterations = Math.max(2000, Math.ceil(WORK_BYTES / size));
-  for (let i = 0; i < iterations; i++) {
-    run(message); // warm-up: let the JIT settle
-  }
-  let best = Number.POSITIVE_INFINITY;
-  for (let round = 0; round < ROUNDS; round++) {
-    const start = process.hrtime.bigint();
+  const entries = Object.entries(contenders);
+  for (const [, run] of entries) {
     for (let i = 0; i < iterations; i++) {
-      run(message);
+      run(message); // warm-up: let the JIT settle
     }
-    best = Math.min(best, Number(process.hrtime.bigint() - start) / iterations);
   }
-  return { nsPerMessage: Math.round(best), mbPerSecond: Math.round((size / best) * 1000 * 10) / 10 };
+  const best = new Map(entries.map(([name]) => [name, Number.POSITIVE_INFINITY]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, run] of entries) {
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < iterations; i++) {
+        run(message);
+      }
+      const ns = Number(process.hrtime.bigint() - start) / iterations;
+      best.set(name, Math.min(best.get(name) ?? ns, ns));
+    }
+  }
+  return Object.fromEntries(
+    entries.map(([name]) => {
+      const ns = best.get(name) ?? Number.NaN;
+      return [name, { nsPerMessage: Math.round(ns), mbPerSecond: Math.round((size / ns) * 1000 * 10) / 10 }];
+    }),
+  );
 }
 
 const key16 = randomBytes(16);
@@ -65,21 +84,21 @@ for (const adSize of AD_SIZES) {
   const ad = randomBytes(adSize);
   const row: Record<string, Record<string, Figure>> = {};
   for (const size of SIZES) {
-    row[String(size)] = {
-      asconAead128: measure(size, (m) => asconAead128(key16, nonce16, ad).encrypt(m)),
-      "aes-256-gcm": measure(size, nodeAead("aes-256-gcm", ad)),
-      "chacha20-poly1305": measure(size, nodeAead("chacha20-poly1305", ad)),
-    };
+    row[String(size)] = measureGroup(size, {
+      asconAead128: (m) => asconAead128(key16, nonce16, ad).encrypt(m),
+      "aes-256-gcm": nodeAead("aes-256-gcm", ad),
+      "chacha20-poly1305": nodeAead("chacha20-poly1305", ad),
+    });
   }
   aead[`ad${adSize}`] = row;
 }
 
 const hash: Record<string, Record<string, Figure>> = {};
 for (const size of SIZES) {
-  hash[String(size)] = {
-    asconHash256: measure(size, (m) => asconHash256(m)),
-    sha256: measure(size, (m) => createHash("sha256").update(m).digest()),
-  };
+  hash[String(size)] = measureGroup(size, {
+    asconHash256: (m) => asconHash256(m),
+    sha256: (m) => createHash("sha256").update(m).digest(),
+  });
 }
 
 const at = (ad: string, size: number, algorithm: string) => aead[ad]?.[String(size)]?.[algorithm];
@@ -97,7 +116,7 @@ console.log(
         node: process.version,
         arch: process.arch,
       },
-      method: `best of ${ROUNDS} rounds of ~${WORK_BYTES / 1024 / 1024} MiB each; one call = one whole message`,
+      method: `best of ${ROUNDS} rounds of ~${WORK_BYTES / 1024 / 1024} MiB each, contenders interleaved round by round; one call = one whole message`,
       summary: {
         asconAead128At16KiB_MBps: at("ad0", 16384, "asconAead128")?.mbPerSecond,
         asconVsAesGcmAt64B_speedup: Math.round((gcm64 / ascon64) * 100) / 100,
