@@ -54,7 +54,10 @@ const reconnectSchema = z
   .meta({ description: "Reconnect or reopen backoff." });
 
 const deviceBase = {
-  name: name("device name", "Device name, unique in this file; the {device} level of MQTT topics. \"gateway\" is reserved for the gateway's own health."),
+  name: name(
+    "device name",
+    'Device name, unique in this file; the {device} level of MQTT topics. "gateway" is reserved for the gateway\'s own health.',
+  ),
   description: text("Free text for people: machine, cabinet, panel.").optional(),
   enabled: z.boolean().default(true).meta({ description: "Set false to keep the entry but not poll it." }),
 };
