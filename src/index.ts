@@ -19,5 +19,14 @@ export type {
 export { configJsonSchema, configSchema } from "./config/schema/index.js";
 export * from "./crypto/index.js";
 export type { Component, ComponentSpec } from "./daemon/component.js";
-export type { EventRecord, EventSeverity, EventSink, Quality, Sample, SampleValue } from "./records.js";
+export type {
+  EventRecord,
+  EventSeverity,
+  EventSink,
+  Quality,
+  Sample,
+  SampleSink,
+  SampleValue,
+  TagReading,
+} from "./records.js";
 export { packageVersion } from "./version.js";

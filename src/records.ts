@@ -8,20 +8,35 @@ export type Quality = "good" | "bad" | "uncertain";
 
 export type SampleValue = number | bigint | string | boolean | null;
 
-/** One reading of one tag. */
-export interface Sample {
-  readonly kind: "sample";
-  readonly device: string;
-  readonly tag: string;
-  /** Wall-clock ms since the epoch when read; trust it only if clockSynced. */
-  readonly ts: number;
-  readonly clockSynced: boolean;
+/** The value of one tag in one reading, with its quality. */
+export interface TagReading {
   readonly value: SampleValue;
   readonly quality: Quality;
   /** Why quality is not good: "timeout", "exception 02 (illegal data address)", "NaN", ... */
   readonly reason?: string;
   readonly unit?: string;
 }
+
+/**
+ * One reading of one device (issue #4 item 7): the tags read together (a Modbus poll group, a
+ * serial line, a self-health round) share a timestamp. `values` holds the tags that pass the
+ * publish filter (deadband, heartbeat, quality change), so a steady device costs little in the
+ * log and on the wire; a Sample with no values is never emitted.
+ */
+export interface Sample {
+  readonly kind: "sample";
+  readonly device: string;
+  /** The Modbus poll group that was read; absent for serial lines and self-health. */
+  readonly group?: string;
+  /** Wall-clock ms since the epoch when read; trust it only if clockSynced. */
+  readonly ts: number;
+  readonly clockSynced: boolean;
+  /** Tag name to reading. Tag names are config names ([A-Za-z0-9][A-Za-z0-9_.-]*), never "__proto__". */
+  readonly values: Readonly<Record<string, TagReading>>;
+}
+
+/** Where sources deliver samples; the composition root wires it to the next stage (DESIGN.md data flow). */
+export type SampleSink = (sample: Sample) => void;
 
 export type EventSeverity = "info" | "warning" | "error";
 

@@ -31,10 +31,10 @@ export function planComponents(config: Config): ComponentSpec[] {
             logger: context.logger,
             // Two missed samples plus slack before the watchdog hears about it.
             heartbeat: context.heartbeat("sampler", 2 * interval + 5_000),
-            emit: (samples) => {
+            emit: (sample) => {
               // Until the ledger lands (issue #5) health samples feed the STATUS line and the debug log.
-              context.setStatus(summariseHealth(samples));
-              context.logger.debug({ samples }, "self-health");
+              context.setStatus(summariseHealth(sample));
+              context.logger.debug({ sample }, "self-health");
             },
           },
         ),

@@ -8,11 +8,11 @@ const LABELS: Readonly<Record<string, (value: number) => string>> = {
   temperature: (v) => `${v.toFixed(1)}°C`,
 };
 
-export function summariseHealth(samples: readonly Sample[]): string {
-  return samples
-    .flatMap((sample) => {
-      const label = LABELS[sample.tag];
-      return label !== undefined && typeof sample.value === "number" ? [label(sample.value)] : [];
+export function summariseHealth(sample: Sample): string {
+  return Object.entries(sample.values)
+    .flatMap(([tag, reading]) => {
+      const label = LABELS[tag];
+      return label !== undefined && typeof reading.value === "number" ? [label(reading.value)] : [];
     })
     .join(" ");
 }

@@ -5,7 +5,7 @@
  * bigint: written as a decimal string, never a JSON number: most JSON parsers (JavaScript's,
  * jq's, Grafana's) read numbers as doubles and would round 18446744073709551615 silently. So
  * that a string tag whose text is "123" stays a string, a sample whose value is a bigint also
- * carries `"valueKind": "bigint"`; sampleFromJson turns exactly those back into bigint.
+ * carries `"valueKind": "bigint"` in its reading; sampleFromJson turns exactly those back into bigint.
  *
  * Non-finite numbers: a NaN or ±Inf reading is quality bad with value null and a reason by the
  * time it is a Sample (decodeResult.ts); one reaching the serializer is a bug upstream, so it
@@ -13,7 +13,7 @@
  *
  * -0 is written as 0 (JSON has no negative zero); every other value round-trips exactly.
  */
-import type { Quality, Sample, SampleValue } from "../records.js";
+import type { Quality, Sample, SampleValue, TagReading } from "../records.js";
 
 export const BIGINT_VALUE_KIND = "bigint";
 
@@ -29,13 +29,16 @@ export function recordJsonReplacer(key: string, value: unknown): unknown {
 }
 
 export function sampleToJson(sample: Sample): string {
-  if (typeof sample.value === "number" && !Number.isFinite(sample.value)) {
-    throw new Error(
-      `sample ${sample.device}/${sample.tag} has value ${sample.value}: non-finite readings must be quality bad with value null`,
-    );
+  const values: Record<string, TagReading & { valueKind?: string }> = {};
+  for (const [tag, reading] of Object.entries(sample.values)) {
+    if (typeof reading.value === "number" && !Number.isFinite(reading.value)) {
+      throw new Error(
+        `sample ${sample.device}/${tag} has value ${reading.value}: non-finite readings must be quality bad with value null`,
+      );
+    }
+    values[tag] = typeof reading.value === "bigint" ? { ...reading, valueKind: BIGINT_VALUE_KIND } : reading;
   }
-  const withKind = typeof sample.value === "bigint" ? { ...sample, valueKind: BIGINT_VALUE_KIND } : sample;
-  return JSON.stringify(withKind, recordJsonReplacer);
+  return JSON.stringify({ ...sample, values }, recordJsonReplacer);
 }
 
 const QUALITIES: readonly Quality[] = ["good", "bad", "uncertain"];
@@ -66,26 +69,41 @@ function parseValue(record: Record<string, unknown>): SampleValue {
   return BigInt(text);
 }
 
+function asObject(value: unknown, what: string): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new Error(`sample JSON: ${what} is not an object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function parseReading(value: unknown, tag: string): TagReading {
+  const record = asObject(value, `values.${tag}`);
+  const reading: TagReading = { value: parseValue(record), quality: field(record, "quality", isQuality) };
+  const reason = record.reason === undefined ? {} : { reason: field(record, "reason", isString) };
+  const unit = record.unit === undefined ? {} : { unit: field(record, "unit", isString) };
+  return { ...reading, ...reason, ...unit };
+}
+
 /** The inverse of sampleToJson: throws on anything that is not a sample it could have written. */
 export function sampleFromJson(text: string): Sample {
-  const parsed: unknown = JSON.parse(text);
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new Error("sample JSON: not an object");
-  }
-  const record = parsed as Record<string, unknown>;
+  const record = asObject(JSON.parse(text), "the document");
   if (record.kind !== "sample") {
     throw new Error(`sample JSON: kind ${JSON.stringify(record.kind)} is not "sample"`);
   }
-  const sample: Sample = {
+  const values: Record<string, TagReading> = {};
+  for (const [tag, reading] of Object.entries(asObject(record.values, "values"))) {
+    if (tag === "__proto__") {
+      throw new Error("sample JSON: tag name __proto__");
+    }
+    values[tag] = parseReading(reading, tag);
+  }
+  const group = record.group === undefined ? {} : { group: field(record, "group", isString) };
+  return {
     kind: "sample",
     device: field(record, "device", isString),
-    tag: field(record, "tag", isString),
+    ...group,
     ts: field(record, "ts", isFiniteNumber),
     clockSynced: field(record, "clockSynced", isBoolean),
-    value: parseValue(record),
-    quality: field(record, "quality", isQuality),
+    values,
   };
-  const reason = record.reason === undefined ? {} : { reason: field(record, "reason", isString) };
-  const unit = record.unit === undefined ? {} : { unit: field(record, "unit", isString) };
-  return { ...sample, ...reason, ...unit };
 }

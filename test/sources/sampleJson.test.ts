@@ -1,31 +1,32 @@
 /** Samples to JSON and back: bigint as decimal strings, non-finite numbers refused (FAULTS 8.7). */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Sample, SampleValue } from "../../src/records.js";
+import type { Sample, SampleValue, TagReading } from "../../src/records.js";
 import { recordJsonReplacer, sampleFromJson, sampleToJson } from "../../src/sources/sampleJson.js";
 
-const sample = (value: SampleValue, extra: Partial<Sample> = {}): Sample => ({
+const sample = (value: SampleValue, extra: Partial<TagReading> = {}): Sample => ({
   kind: "sample",
   device: "meter-1",
-  tag: "energy",
+  group: "fast",
   ts: 1_700_000_000_000,
   clockSynced: true,
-  value,
-  quality: "good",
-  ...extra,
+  values: { energy: { value, quality: "good", ...extra }, count: { value: 7, quality: "good" } },
 });
+const energy = (s: Sample): SampleValue => s.values.energy?.value ?? "missing";
 
 describe("sampleToJson / sampleFromJson", () => {
   it("writes a bigint as a decimal string with valueKind and reads it back exactly", () => {
     const uint64Max = sample(18446744073709551615n, { unit: "Wh" });
     const json = sampleToJson(uint64Max);
-    expect(JSON.parse(json)).toMatchObject({ value: "18446744073709551615", valueKind: "bigint" });
+    expect(JSON.parse(json)).toMatchObject({
+      values: { energy: { value: "18446744073709551615", valueKind: "bigint" }, count: { value: 7 } },
+    });
     expect(sampleFromJson(json)).toEqual(uint64Max);
-    expect(sampleFromJson(sampleToJson(sample(-(2n ** 63n)))).value).toBe(-(2n ** 63n));
+    expect(energy(sampleFromJson(sampleToJson(sample(-(2n ** 63n)))))).toBe(-(2n ** 63n));
   });
 
   it("keeps a string that looks like a number a string", () => {
-    expect(sampleFromJson(sampleToJson(sample("123"))).value).toBe("123");
+    expect(energy(sampleFromJson(sampleToJson(sample("123"))))).toBe("123");
   });
 
   it("round-trips bad samples with their reason", () => {
@@ -43,6 +44,12 @@ describe("sampleToJson / sampleFromJson", () => {
 
   it("rejects JSON it could not have written", () => {
     expect(() => sampleFromJson('{"kind":"event"}')).toThrow();
+    expect(() =>
+      sampleFromJson('{"kind":"sample","device":"d","ts":1,"clockSynced":true,"values":[]}'),
+    ).toThrow(/values is not an object/);
+    expect(() =>
+      sampleFromJson('{"kind":"sample","device":"d","ts":1,"clockSynced":true,"values":{"x":{"value":1}}}'),
+    ).toThrow(/quality/);
     expect(() =>
       sampleFromJson(sampleToJson(sample("1.5")).replace('"value"', '"valueKind":"bigint","value"')),
     ).toThrow();

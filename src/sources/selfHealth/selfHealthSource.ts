@@ -5,7 +5,7 @@
  */
 import type { Clock } from "../../clock.js";
 import type { Logger } from "../../observability/logger.js";
-import type { Sample } from "../../records.js";
+import type { SampleSink, TagReading } from "../../records.js";
 import {
   type CpuTimes,
   type NetworkBytes,
@@ -29,7 +29,7 @@ export interface SelfHealthDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly heartbeat: { beat(): void; close(): void };
-  readonly emit: (samples: readonly Sample[]) => void;
+  readonly emit: SampleSink;
 }
 
 export class SelfHealthSource {
@@ -91,19 +91,17 @@ export class SelfHealthSource {
     this.#previousNet = network === undefined ? undefined : { ...network, at: now };
     const ts = clock.wallNow();
     const clockSynced = clock.wallSynced();
-    const samples: Sample[] = Object.entries(values)
-      .filter(([, reading]) => reading.value !== undefined)
-      .map(([tag, reading]) => ({
-        kind: "sample",
-        device: SELF_HEALTH_DEVICE,
-        tag,
-        ts,
-        clockSynced,
-        value: Math.round((reading.value ?? 0) * 100) / 100,
-        quality: "good",
-        ...(reading.unit === "" ? {} : { unit: reading.unit }),
-      }));
-    this.#deps.emit(samples);
+    const readings: Record<string, TagReading> = {};
+    for (const [tag, reading] of Object.entries(values)) {
+      if (reading.value !== undefined) {
+        readings[tag] = {
+          value: Math.round(reading.value * 100) / 100,
+          quality: "good",
+          ...(reading.unit === "" ? {} : { unit: reading.unit }),
+        };
+      }
+    }
+    this.#deps.emit({ kind: "sample", device: SELF_HEALTH_DEVICE, ts, clockSynced, values: readings });
     this.#deps.heartbeat.beat();
   }
 }
