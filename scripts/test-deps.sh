@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suites need when it is missing, so that `npm test` works on a fresh
 # Debian machine (issue #2): a real Mosquitto and its clients, Debian's pymodbus (the third-party
-# Modbus peer; it imports only under /usr/bin/python3), socat (RTU over pty pairs), and perl's
+# Modbus peer; it imports only under /usr/bin/python3; python3-serial-asyncio for its RTU server), socat (RTU over pty pairs), and perl's
 # Socket module (the sd_notify helper; perl-base is Essential on Debian). Runs apt-get update at
 # most once, and only when something is missing. Exits non-zero with a clear message if it cannot.
 set -euo pipefail
@@ -13,10 +13,12 @@ have mosquitto || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 have mosquitto_pub || missing+=(mosquitto-clients)
 have socat || missing+=(socat)
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import pymodbus' >/dev/null 2>&1 || missing+=(python3-pymodbus)
+# pymodbus's serial server (RTU on a pty) needs pyserial-asyncio, which python3-pymodbus only suggests.
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import serial_asyncio' >/dev/null 2>&1 || missing+=(python3-serial-asyncio)
 perl -MSocket -e 1 >/dev/null 2>&1 || missing+=(perl-base)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "test-deps: all present (mosquitto, mosquitto-clients, socat, python3-pymodbus, perl)"
+  echo "test-deps: all present (mosquitto, mosquitto-clients, socat, python3-pymodbus, python3-serial-asyncio, perl)"
   exit 0
 fi
 
