@@ -22,17 +22,6 @@ const configOption = [
 
 const PENDING: readonly PendingCommand[] = [
   {
-    name: "poll",
-    description: "read devices now and print decoded readings as JSON lines; publishes nothing",
-    issue: 4,
-    options: [
-      configOption,
-      ["--device <name>", "only this device"],
-      ["--once", "one poll of every group, then exit"],
-    ],
-    exitCodes: "0 read, 1 a device failed, 2 bad config",
-  },
-  {
     name: "ledger verify",
     description: "walk the hash chain and print a JSON summary with the first bad record",
     issue: 5,

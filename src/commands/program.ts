@@ -10,6 +10,7 @@ import { registerDemo } from "./demo.js";
 import { ExitCode } from "./exitCodes.js";
 import { registerKeys } from "./keys.js";
 import { registerPending } from "./pending.js";
+import { registerPoll } from "./poll.js";
 import { registerRun } from "./run.js";
 import { registerVersion } from "./version.js";
 
@@ -41,6 +42,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerDemo(program, run);
   registerKeys(program, run);
   registerDecrypt(program, run);
+  registerPoll(program, run);
   registerPending(program, run);
   for (const command of program.commands) {
     command.exitOverride();

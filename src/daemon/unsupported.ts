@@ -13,7 +13,6 @@ interface Pending {
 }
 
 const PENDING: readonly Pending[] = [
-  { path: ["devices"], issue: 4, what: "device polling", present: (c) => c.devices.length > 0 },
   { path: ["storage"], issue: 5, what: "the ledger", present: (_c, written) => written.has("storage") },
   { path: ["crypto"], issue: 3, what: "sealing", present: (_c, written) => written.has("crypto") },
   { path: ["uplink"], issue: 5, what: "the MQTT uplink", present: (c) => c.uplink !== undefined },

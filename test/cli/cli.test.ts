@@ -95,7 +95,6 @@ describe("the command surface", () => {
   });
 
   it.each([
-    ["poll", "-c", "x.yaml", "--once"],
     ["ledger", "verify", "-d", "x"],
     ["ledger", "tail", "-d", "x"],
     ["ledger", "stats", "-d", "x"],

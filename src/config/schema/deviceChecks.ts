@@ -290,8 +290,14 @@ function checkSharedLinks(devices: readonly (Device | undefined)[], all: IssueSi
   });
 }
 
-function linkOf(device: Device): { key: string; label: string; field: string } {
-  if (device.protocol === "modbus-rtu" || device.protocol === "serial-line") {
+/**
+ * The physical path a device is reached by: devices with one key share one link (one owner, one
+ * queue). Also how sources/ groups devices into buses, so the check and the runtime agree.
+ */
+export function linkOf(
+  device: Pick<Device, "protocol"> & ({ serial: { path: string } } | { host: string; port: number }),
+): { key: string; label: string; field: string } {
+  if ("serial" in device) {
     return {
       key: `serial:${device.serial.path}`,
       label: `serial port ${device.serial.path}`,

@@ -36,6 +36,8 @@ export interface BusSchedulerDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly emit: SampleSink;
+  /** Beaten after every read and every sleep; closed on stop. */
+  readonly heartbeat?: { beat(): void; close(): void };
 }
 
 export interface BusSchedulerStats {
@@ -56,6 +58,7 @@ export class BusScheduler {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #cycles = 0;
+  #linkStarted = false;
 
   constructor(link: ModbusLink, devices: readonly DevicePoller[], deps: BusSchedulerDeps) {
     this.link = link;
@@ -81,7 +84,7 @@ export class BusScheduler {
 
   /** Starts the link and the polling loop; returns at once (the first polls run in the background). */
   async start(signal: AbortSignal): Promise<void> {
-    await this.link.start(signal);
+    await this.#startLink(signal);
     const now = this.#deps.clock.monotonicNow();
     for (const schedule of this.#schedules) {
       schedule.nextDue = now;
@@ -95,16 +98,34 @@ export class BusScheduler {
     this.#wake?.();
     await this.#loop;
     this.#loop = undefined;
-    await this.link.stop();
+    if (this.#linkStarted) {
+      this.#linkStarted = false;
+      await this.link.stop();
+    }
+    this.#deps.heartbeat?.close();
   }
 
-  /** `poll --once`: every group of every unit read once now; resolves when all cycles are done. */
+  /**
+   * `poll --once`: every group of every unit read once now (the link is started if it is not);
+   * resolves when all cycles are done. Not while start() runs the schedule.
+   */
   async pollOnce(signal: AbortSignal): Promise<void> {
+    if (this.#loop !== undefined) {
+      throw new Error("pollOnce while the scheduler runs its schedule");
+    }
+    await this.#startLink(signal);
     const now = this.#deps.clock.monotonicNow();
     for (const schedule of this.#schedules) {
       schedule.active = schedule.device.startCycle(schedule.group, now);
     }
     await this.#run(signal, true);
+  }
+
+  async #startLink(signal: AbortSignal): Promise<void> {
+    if (!this.#linkStarted) {
+      this.#linkStarted = true;
+      await this.link.start(signal);
+    }
   }
 
   stats(): BusSchedulerStats {
@@ -118,6 +139,7 @@ export class BusScheduler {
 
   async #run(signal: AbortSignal, once: boolean): Promise<void> {
     while (!signal.aborted) {
+      this.#deps.heartbeat?.beat();
       const now = this.#deps.clock.monotonicNow();
       if (!once) {
         this.#startDueCycles(now);
