@@ -174,4 +174,42 @@ describe("device poller and bus scheduler", () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(h.samples.length).toBe(settled);
   });
+
+  it.each([
+    [1, "exception 01 (illegal function)", /table/],
+    [3, "exception 03 (illegal data value)", /quantity/],
+    [4, "exception 04 (server device failure)", undefined],
+  ])("exception %i: tags bad with the code, no retry, logged once", async (code, reason, hint) => {
+    const h = harness([tcpDevice("m1", 1, uint16Tags([0]), { retries: 2 })]);
+    h.bus.units.set(1, { exception: code });
+    const sent = await h.pollOnce();
+    await h.pollOnce();
+    expect(sent).toHaveLength(1);
+    expect(valuesOf(h.samples, "m1")).toEqual({ r0: `bad: ${reason}` });
+    const logged = h.lines.filter((l) => l.reason === reason);
+    expect(logged).toHaveLength(1);
+    if (hint !== undefined) {
+      expect(String(logged[0]?.hint)).toMatch(hint);
+    }
+    expect(h.pollers[0]?.breaker.state).toBe("closed"); // an exception is an answer
+  });
+
+  it("exception 0A/0B counts as silence for that unit only: retried, then its breaker opens", async () => {
+    const h = harness([
+      tcpDevice("behind-gw", 1, uint16Tags([0]), { retries: 1 }),
+      tcpDevice("ok", 2, uint16Tags([0])),
+    ]);
+    h.bus.units.set(1, { exception: 0x0b });
+    h.bus.units.set(2, {});
+    const sent = await h.pollOnce();
+    expect(sent.filter((r) => r.unitId === 1)).toHaveLength(2); // retried like a timeout
+    expect(valuesOf(h.samples, "behind-gw")).toEqual({
+      r0: "bad: exception 0B (gateway target failed to respond)",
+    });
+    await h.pollOnce();
+    await h.pollOnce();
+    expect(h.pollers[0]?.breaker.state).toBe("open");
+    expect(h.pollers[1]?.breaker.state).toBe("closed");
+    expect(valuesOf(h.samples, "ok")).toEqual({ r0: 0 });
+  });
 });
