@@ -59,6 +59,7 @@ export class BusScheduler {
   #wake: (() => void) | undefined;
   #cycles = 0;
   #linkStarted = false;
+  #suspectMisconfig: string | undefined;
 
   constructor(link: ModbusLink, devices: readonly DevicePoller[], deps: BusSchedulerDeps) {
     this.link = link;
@@ -216,6 +217,7 @@ export class BusScheduler {
         return; // stopping: the cycle is dropped unfinished rather than published half-read
       }
       device.onResult(cycle, pending, result, this.#deps.clock.monotonicNow());
+      this.#watchLineHealth();
     }
     if (!cycle.done) {
       return;
@@ -263,6 +265,26 @@ export class BusScheduler {
       signal.addEventListener("abort", done, { once: true });
     });
     this.#wake = undefined;
+  }
+
+  /** Logs when a serial line starts or stops looking misconfigured, not per read. */
+  #watchLineHealth(): void {
+    const health = this.link.lineHealth?.();
+    const suspect = health?.suspectMisconfig;
+    // The text carries growing counts; what matters is which kind of trouble it is.
+    const kind = suspect === undefined ? undefined : /CRC/.test(suspect) ? "crc" : "garbage";
+    if (kind === this.#suspectMisconfig) {
+      return;
+    }
+    this.#suspectMisconfig = kind;
+    if (suspect === undefined) {
+      this.#deps.logger.info({ link: this.link.key }, "serial line replies are clean again");
+    } else {
+      this.#deps.logger.warn(
+        { link: this.link.key, crcErrorStreak: health?.crcErrorStreak, hint: suspect },
+        `garbled replies on ${this.link.key}: ${suspect}`,
+      );
+    }
   }
 
   #logOverrun(schedule: GroupSchedule): void {

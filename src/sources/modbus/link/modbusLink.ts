@@ -66,4 +66,9 @@ export interface ModbusLink {
    */
   idle(): void;
   stats(): LinkStats;
+  /**
+   * Serial lines only: a streak of garbled replies and the setting it points to (FAULTS 8.4
+   * "wrong baud or parity → health warning naming the likely misconfig").
+   */
+  lineHealth?(): { readonly crcErrorStreak: number; readonly suspectMisconfig?: string | undefined };
 }

@@ -212,4 +212,22 @@ describe("device poller and bus scheduler", () => {
     expect(h.pollers[1]?.breaker.state).toBe("closed");
     expect(valuesOf(h.samples, "ok")).toEqual({ r0: 0 });
   });
+
+  it("warns once when the serial line looks misconfigured, and once when it is clean again", async () => {
+    const h = harness([tcpDevice("m1", 1, uint16Tags([0]))]);
+    h.bus.units.set(1, {});
+    await h.pollOnce();
+    for (const streak of [5, 6, 7]) {
+      h.bus.health = {
+        crcErrorStreak: streak,
+        suspectMisconfig: `${streak} reads in a row ... fail their CRC: check the parity`,
+      };
+      await h.pollOnce();
+    }
+    h.bus.health = { crcErrorStreak: 0 };
+    await h.pollOnce();
+    await h.pollOnce();
+    expect(h.lines.filter((l) => String(l.msg).startsWith("garbled replies"))).toHaveLength(1);
+    expect(h.lines.filter((l) => l.msg === "serial line replies are clean again")).toHaveLength(1);
+  });
 });

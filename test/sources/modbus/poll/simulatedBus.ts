@@ -37,6 +37,8 @@ export class SimulatedBus implements ModbusLink {
   readonly units = new Map<number, SimulatedUnit>();
   disconnected: string | undefined;
   idleCalls = 0;
+  /** What lineHealth() reports, as an RTU link would after garbled replies. */
+  health: { crcErrorStreak: number; suspectMisconfig?: string } = { crcErrorStreak: 0 };
   #inFlight = false;
 
   constructor(
@@ -51,6 +53,9 @@ export class SimulatedBus implements ModbusLink {
   stop(): Promise<void> {
     this.state = "stopped";
     return Promise.resolve();
+  }
+  lineHealth() {
+    return this.health;
   }
   idle(): void {
     this.idleCalls++;
