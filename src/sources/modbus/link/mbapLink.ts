@@ -161,10 +161,11 @@ export class MbapLink implements ModbusLink {
       await this.#stream.write(adu);
       this.#counters.bytesOut += adu.length;
     } catch (error) {
-      this.#settlePending({
-        kind: "disconnected",
-        reason: error instanceof Error ? error.message : String(error),
-      });
+      // A failed write means the connection is gone even if its close has not been seen yet:
+      // drop it, so lastError says why and the reconnect starts now.
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#settlePending({ kind: "disconnected", reason });
+      this.#stream.drop(reason);
     }
     return reply;
   }
