@@ -60,6 +60,7 @@ export class BusScheduler {
   #cycles = 0;
   #linkStarted = false;
   #suspectMisconfig: string | undefined;
+  #lateRepliesLogged = false;
 
   constructor(link: ModbusLink, devices: readonly DevicePoller[], deps: BusSchedulerDeps) {
     this.link = link;
@@ -269,6 +270,15 @@ export class BusScheduler {
 
   /** Logs when a serial line starts or stops looking misconfigured, not per read. */
   #watchLineHealth(): void {
+    if (!this.#lateRepliesLogged && this.link.stats().lateOrUnmatched > 0) {
+      // RTU has no transaction id: a reply later than timeout plus the link's guard could be
+      // taken for the next identical-looking request (frames/rtuResponseFramer.ts), so say so once.
+      this.#lateRepliesLogged = true;
+      this.#deps.logger.warn(
+        { link: this.link.key, lateOrUnmatched: this.link.stats().lateOrUnmatched },
+        `replies arrive after the timeout on ${this.link.key}: raise the devices' timeout (they were dropped, not used)`,
+      );
+    }
     const health = this.link.lineHealth?.();
     const suspect = health?.suspectMisconfig;
     // The text carries growing counts; what matters is which kind of trouble it is.
