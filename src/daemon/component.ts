@@ -24,6 +24,12 @@ export interface ComponentContext {
   heartbeat(name: string, maxSilenceMs: number): Heartbeat;
   /** A short status fragment for systemd's STATUS= line, e.g. "cpu 12% mem 41%". */
   setStatus(fragment: string): void;
+  /**
+   * The running component of spec `id`, which must be listed in this spec's dependsOn (so a
+   * reload that replaces it replaces this one too, and this one never holds a stopped instance).
+   * Throws otherwise: a wiring mistake, found at the first start.
+   */
+  dependency<T extends Component>(id: string): T;
 }
 
 /**

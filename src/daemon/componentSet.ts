@@ -40,6 +40,11 @@ export class ComponentSet {
     return this.#running.map((entry) => entry.component.name);
   }
 
+  /** The running component of spec `id`, if any. */
+  find(id: string): Component | undefined {
+    return this.#running.find((entry) => entry.spec.id === id)?.component;
+  }
+
   get specs(): readonly ComponentSpec[] {
     return this.#running.map((entry) => entry.spec);
   }

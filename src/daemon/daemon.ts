@@ -7,7 +7,7 @@ import type { Clock } from "../clock.js";
 import type { Config } from "../config/schema/index.js";
 import type { DaemonLogger } from "../observability/logger.js";
 import type { EventSink } from "../records.js";
-import type { ComponentContext, ComponentSpec } from "./component.js";
+import type { Component, ComponentContext, ComponentSpec } from "./component.js";
 import { ComponentSet, StartAbortedError } from "./componentSet.js";
 import { LivenessMonitor } from "./liveness.js";
 import type { Notifier } from "./systemdNotify.js";
@@ -294,6 +294,15 @@ export class Daemon {
       clock,
       events,
       heartbeat: (name, maxSilenceMs) => this.#liveness.register(`${spec.id}/${name}`, maxSilenceMs),
+      dependency: <T extends Component>(id: string): T => {
+        const found = spec.dependsOn.includes(id) ? this.#components.find(id) : undefined;
+        if (found === undefined) {
+          throw new Error(
+            `component ${spec.id} asked for ${id}, which is ${spec.dependsOn.includes(id) ? "not running" : "not among its dependencies"}`,
+          );
+        }
+        return found as T;
+      },
       setStatus: (fragment) => {
         this.#statusFragments.set(spec.id, fragment);
         const previous = this.#lastStatus;

@@ -32,6 +32,9 @@ function makeContext(memory: MemoryLogger): (spec: ComponentSpec) => ComponentCo
     events: { emit: () => {} },
     heartbeat: () => ({ beat: () => {}, close: () => {} }),
     setStatus: () => {},
+    dependency: (id) => {
+      throw new Error(`no dependency ${id} in these tests`);
+    },
   });
 }
 
