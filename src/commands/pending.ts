@@ -22,31 +22,6 @@ const configOption = [
 
 const PENDING: readonly PendingCommand[] = [
   {
-    name: "ledger verify",
-    description: "walk the hash chain and print a JSON summary with the first bad record",
-    issue: 5,
-    options: [["-d, --dir <dir>", "ledger directory"]],
-    exitCodes: "0 intact, 3 altered, missing or reordered records",
-  },
-  {
-    name: "ledger tail",
-    description: "print the last records as JSON lines",
-    issue: 5,
-    options: [
-      ["-d, --dir <dir>", "ledger directory"],
-      ["-n, --lines <n>", "how many"],
-      ["-f, --follow", "keep printing new records"],
-    ],
-    exitCodes: "0, 2 bad directory",
-  },
-  {
-    name: "ledger stats",
-    description: "records, bytes, backlog and oldest unacknowledged record",
-    issue: 5,
-    options: [["-d, --dir <dir>", "ledger directory"]],
-    exitCodes: "0, 2 bad directory",
-  },
-  {
     name: "receive",
     description: "the upstream receiver: subscribe, open, verify, dedup, store",
     issue: 7,

@@ -9,6 +9,7 @@ import { registerDecrypt } from "./decrypt.js";
 import { registerDemo } from "./demo.js";
 import { ExitCode } from "./exitCodes.js";
 import { registerKeys } from "./keys.js";
+import { registerLedger } from "./ledger.js";
 import { registerPending } from "./pending.js";
 import { registerPoll } from "./poll.js";
 import { registerRun } from "./run.js";
@@ -43,6 +44,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerKeys(program, run);
   registerDecrypt(program, run);
   registerPoll(program, run);
+  registerLedger(program, run);
   registerPending(program, run);
   for (const command of program.commands) {
     command.exitOverride();

@@ -96,9 +96,6 @@ describe("the command surface", () => {
   });
 
   it.each([
-    ["ledger", "verify", "-d", "x"],
-    ["ledger", "tail", "-d", "x"],
-    ["ledger", "stats", "-d", "x"],
     ["receive", "-c", "x.yaml"],
     ["train", "-c", "x.yaml"],
     ["simulate", "--plant", "p.yaml", "--port", "5020"],

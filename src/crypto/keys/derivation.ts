@@ -55,3 +55,36 @@ export function deriveDeviceKey(masterSecret: Uint8Array, keyId: string, deviceI
     DEVICE_KEY_BYTES,
   );
 }
+
+/** Checkpoint key: 256 bits, an HMAC-SHA256 key (issue #5, keyed checkpoints). */
+export const CHECKPOINT_KEY_BYTES = 32;
+export const CHECKPOINT_KEY_INFO_LABEL = "checkpoint-key";
+
+/** The HKDF info of the checkpoint key of one key id; throws KeyLookupError for an invalid id. */
+export function checkpointKeyInfo(keyId: string): Uint8Array {
+  const problem = keyIdProblem(keyId);
+  if (problem !== undefined) {
+    throw new KeyLookupError(problem);
+  }
+  return concatBytes(utf8ToBytes(CHECKPOINT_KEY_INFO_LABEL), Uint8Array.of(0), utf8ToBytes(keyId));
+}
+
+/**
+ * The 32-byte key of the ledger's keyed checkpoints under the master secret of `keyId` (issue #5;
+ * docs/protocol.md §8.5): HKDF-SHA256 with the device keys' salt and info "checkpoint-key" || 0x00
+ * || keyId. Its label differs from "device-key", so no device id can make a device key collide
+ * with it, and a device key file (which holds derived device keys only) says nothing about it:
+ * checkpoints are verified by whoever holds the gateway key file. A fresh array: the caller may wipe it.
+ */
+export function deriveCheckpointKey(masterSecret: Uint8Array, keyId: string): Uint8Array {
+  if (masterSecret.length !== MASTER_KEY_BYTES) {
+    throw new RangeError(`a gateway master secret is ${MASTER_KEY_BYTES} bytes, not ${masterSecret.length}`);
+  }
+  return hkdf(
+    sha256,
+    masterSecret,
+    utf8ToBytes(DEVICE_KEY_SALT),
+    checkpointKeyInfo(keyId),
+    CHECKPOINT_KEY_BYTES,
+  );
+}

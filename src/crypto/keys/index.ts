@@ -4,9 +4,13 @@
  */
 export { decodeBase64url, encodeBase64url } from "./base64url.js";
 export {
+  CHECKPOINT_KEY_BYTES,
+  CHECKPOINT_KEY_INFO_LABEL,
+  checkpointKeyInfo,
   DEVICE_KEY_BYTES,
   DEVICE_KEY_INFO_LABEL,
   DEVICE_KEY_SALT,
+  deriveCheckpointKey,
   deriveDeviceKey,
   deviceKeyInfo,
   GATEWAY_KEY_DEVICE,

@@ -4,7 +4,7 @@
  * holds the keys of one device only). Sealing needs the active key id, which only a gateway file
  * has.
  */
-import { deriveDeviceKey } from "./derivation.js";
+import { deriveCheckpointKey, deriveDeviceKey, GATEWAY_KEY_DEVICE } from "./derivation.js";
 import { KeyLookupError, quoteForMessage } from "./errors.js";
 import { deviceIdProblem, keyIdProblem } from "./identifiers.js";
 import type { KeyFile } from "./keyFile.js";
@@ -23,6 +23,11 @@ export interface KeyRing {
    * hold.
    */
   deviceKey(deviceId: string, keyId: string): Uint8Array;
+  /**
+   * The 32-byte checkpoint key of `keyId` (issue #5, keyed checkpoints), as a fresh array. Only a
+   * gateway key file derives it: throws KeyLookupError for a device key file or an unknown key id.
+   */
+  checkpointKey(keyId: string): Uint8Array;
 }
 
 /** A ring over a parsed key file. It keeps (does not copy) the file's secrets; wipe the file when done. */
@@ -63,6 +68,14 @@ export function keyRingOf(file: KeyFile, source: string): KeyRing {
         return findKey(deviceId, keyId).secret.slice();
       }
       return deriveDeviceKey(findKey(deviceId, keyId).secret, keyId, deviceId);
+    },
+    checkpointKey: (keyId) => {
+      if (file.kind === "device") {
+        throw new KeyLookupError(
+          `${source} holds only the keys of device ${quoteForMessage(file.device)}; checkpoint MACs need the gateway key file`,
+        );
+      }
+      return deriveCheckpointKey(findKey(GATEWAY_KEY_DEVICE, keyId).secret, keyId);
     },
   };
 }
