@@ -16,6 +16,13 @@
  *
  * The acked cursor rides along: the forwarder's latest setAcked is written in the next batch, or,
  * when no append comes within an interval, in a batch of its own without sync.
+ *
+ * A failed batch detaches the database (issue #5 item 3): that handle is never written again,
+ * because LevelDB keeps accepting writes after a torn log record and then drops every one of
+ * them at the next open (classic-level 3 on a full tmpfs: a failed .log write is not sticky, yet
+ * later synced writes were gone after reopen; a failed compaction is sticky). The failed batch
+ * is held aside as uncertain — it may or may not be in the log — until the ledger has reopened
+ * the database (storageRecovery.ts) and reattach() compares the stored head with it.
  */
 import type { Clock } from "../clock.js";
 import type { Logger } from "../observability/logger.js";
@@ -36,6 +43,7 @@ import type { EntryFields, LedgerEntry } from "./ledgerEntry.js";
 import { LedgerClosedError } from "./ledgerErrors.js";
 import { LedgerShedError } from "./ledgerPorts.js";
 import { RecordQueue } from "./recordQueue.js";
+import { settleUncertain } from "./uncertainBatch.js";
 
 export type { ChainHead } from "./commitBatch.js";
 
@@ -52,6 +60,11 @@ export interface GroupCommitDeps {
   readonly logger: Logger;
   /** After each batch with entries became durable: the new durable seq. */
   readonly onDurable: (durableSeq: number) => void;
+  /**
+   * A batch failed and the database was detached: the owner reopens it and calls reattach().
+   * Appends keep waiting in the bounded queue meanwhile (the degraded mode of #5 item 3).
+   */
+  readonly onWriteFailed: (error: Error) => void;
 }
 
 export interface GroupCommitCounters {
@@ -61,11 +74,9 @@ export interface GroupCommitCounters {
   commits: number;
   /** Records shed from the full queue. */
   shed: number;
-  /** Batches LevelDB refused (the records went back to the queue). */
+  /** Batches LevelDB refused (the database was detached and reopened). */
   commitFailures: number;
 }
-
-const RETRY_MAX_MS = 5_000;
 
 export class GroupCommit {
   readonly counters: GroupCommitCounters = { appended: 0, commits: 0, shed: 0, commitFailures: 0 };
@@ -88,9 +99,8 @@ export class GroupCommit {
   /** The batch being written, and the next one, built meanwhile. */
   #inFlight: { readonly batch: PreparedBatch; readonly done: Promise<void> } | undefined;
   #prepared: PreparedBatch | undefined;
-  /** After a failed batch: wait for the retry timer rather than hammer a failing disk. */
-  #waitingToRetry = false;
-  #retryDelayMs = 0;
+  /** The batch whose write failed: in LevelDB's log or not, reattach() finds out. */
+  #uncertain: PreparedBatch | undefined;
   #closing = false;
 
   constructor(options: GroupCommitOptions, deps: GroupCommitDeps) {
@@ -112,15 +122,17 @@ export class GroupCommit {
       this.#queue.length +
       this.#internal.length +
       (this.#inFlight?.batch.entries.length ?? 0) +
-      (this.#prepared?.entries.length ?? 0)
+      (this.#prepared?.entries.length ?? 0) +
+      (this.#uncertain?.entries.length ?? 0)
     );
   }
 
-  /**
-   * Starts writing to `db`, continuing the chain after `head`; appends made before are committed
-   * now. Also the way back after a failing database was reopened (the degraded mode of #5 item
-   * 3): attach the new handle with durableHead() while no batch is being written.
-   */
+  /** Whether a database is attached (false from a failed batch until reattach()). */
+  attached(): boolean {
+    return this.#db !== undefined;
+  }
+
+  /** Starts writing to `db`, continuing the chain after `head`; appends made before are committed now. */
   attach(db: LedgerDatabase, head: ChainHead, ackedSeq: number): void {
     this.#db = db;
     this.#head = head;
@@ -128,6 +140,27 @@ export class GroupCommit {
     this.#ackWanted = Math.max(this.#ackWanted, ackedSeq);
     this.#ackWritten = ackedSeq;
     this.#maybeCommit();
+  }
+
+  /**
+   * After a failed batch, the reopened database whose stored head is `stored`: the uncertain
+   * batch counts as written if the stored head is its last entry (a LevelDB batch is atomic),
+   * and goes back in front of the queue otherwise, so that no record is lost and none is stored
+   * twice. Returns how the uncertain batch was settled.
+   */
+  reattach(db: LedgerDatabase, stored: ChainHead, ackedSeq: number): "landed" | "retried" | "none" {
+    const uncertain = this.#uncertain;
+    this.#uncertain = undefined;
+    const outcome = settleUncertain(uncertain, stored, this.#deps.logger);
+    if (uncertain !== undefined && outcome === "landed") {
+      this.#settleWritten(uncertain);
+    } else if (uncertain !== undefined) {
+      this.#giveBack(uncertain.contents);
+      this.#shedToBound();
+    }
+    const landedAck = outcome === "landed" ? (uncertain?.contents.ackSeq ?? 0) : 0;
+    this.attach(db, stored, Math.max(ackedSeq, landedAck));
+    return uncertain === undefined ? "none" : outcome === "landed" ? "landed" : "retried";
   }
 
   append(fields: EntryFields): Promise<LedgerEntry> {
@@ -176,6 +209,17 @@ export class GroupCommit {
     const error = new LedgerClosedError("the ledger stopped before this record was written");
     for (const waiting of this.#queue.takeAll()) {
       waiting.reject(error);
+    }
+    const uncertain = this.#uncertain;
+    this.#uncertain = undefined;
+    if (uncertain !== undefined) {
+      const unknown = new LedgerClosedError(
+        "the ledger stopped while storage was failing: this record may or may not be on disk",
+      );
+      for (const waiting of uncertain.contents.owners) {
+        waiting.reject(unknown);
+      }
+      uncertain.contents.ackWaiter?.resolve();
     }
     this.#ackWaiter?.resolve();
     this.#ackWaiter = undefined;
@@ -233,14 +277,13 @@ export class GroupCommit {
   #onTimer(): void {
     this.#timer = undefined;
     this.#due = true;
-    this.#waitingToRetry = false;
     this.#maybeCommit();
   }
 
   /** Writes (or, while a batch is being written, prepares) the next batch if one is due. */
   #maybeCommit(): void {
     const db = this.#db;
-    if (db === undefined || this.#closing || this.#waitingToRetry) {
+    if (db === undefined || this.#closing) {
       return;
     }
     const full = this.#queue.length + this.#internal.length >= this.#options.commitMaxRecords;
@@ -297,7 +340,18 @@ export class GroupCommit {
 
   #onWritten(batch: PreparedBatch): void {
     this.#inFlight = undefined;
-    this.#retryDelayMs = 0;
+    this.#settleWritten(batch);
+    // The prepared batch is written next even at stop: its records have left the queue.
+    const next = this.#prepared;
+    this.#prepared = undefined;
+    if (next !== undefined) {
+      void this.#write(next);
+    }
+    this.#maybeCommit();
+  }
+
+  /** A batch is durable: its appends resolve, its cursor counts as written. */
+  #settleWritten(batch: PreparedBatch): void {
     this.#durable = batch.after;
     const { owners, ackSeq, ackWaiter } = batch.contents;
     if (ackSeq !== undefined) {
@@ -313,29 +367,22 @@ export class GroupCommit {
       }
       this.#deps.onDurable(batch.after.seq);
     }
-    // The prepared batch is written next even at stop: its records have left the queue.
-    const next = this.#prepared;
-    this.#prepared = undefined;
-    if (next !== undefined) {
-      void this.#write(next);
-    }
-    this.#maybeCommit();
   }
 
   #onFailed(batch: PreparedBatch, error: unknown): void {
     this.#inFlight = undefined;
     const reason = error instanceof Error ? error : new Error(String(error));
     this.counters.commitFailures++;
-    // The prepared batch chains on the failed one: it goes back too, after it.
-    const failed = [batch, ...(this.#prepared === undefined ? [] : [this.#prepared])];
-    if (this.#prepared !== undefined) {
-      discardBatch(this.#prepared);
-      this.#prepared = undefined;
+    // The prepared batch chains on the failed one and was never written: it goes back, in front.
+    const prepared = this.#prepared;
+    this.#prepared = undefined;
+    if (prepared !== undefined) {
+      discardBatch(prepared);
     }
     this.#head = batch.before;
     if (this.#closing) {
       // The last batch at stop: nothing will retry it, so its appends learn the truth now.
-      for (const { contents } of failed) {
+      for (const { contents } of prepared === undefined ? [batch] : [batch, prepared]) {
         for (const waiting of contents.owners) {
           waiting.reject(reason);
         }
@@ -344,24 +391,23 @@ export class GroupCommit {
       this.#deps.logger.error({ err: reason }, "ledger: the last batch at stop failed; its records are lost");
       return;
     }
-    // Give everything back, oldest first, and retry after a backoff. The disk-full and
-    // sticky-write-error recovery (reopen, degraded events) builds on this (issue #5 item 3).
-    for (const { contents } of failed.reverse()) {
-      this.#giveBack(contents);
+    // Detach: this handle is never written again (see the header). The failed batch waits aside,
+    // not in the queue, so that shedding never drops a record that may already be on disk.
+    this.#db = undefined;
+    this.#uncertain = batch;
+    if (prepared !== undefined) {
+      this.#giveBack(prepared.contents);
     }
+    this.#shedToBound();
+    this.#clearTimer();
+    this.#due = false;
+    this.#deps.onWriteFailed(reason);
+  }
+
+  #shedToBound(): void {
     while (this.#queue.length > this.#options.bufferRecords) {
       this.#shedOldest();
     }
-    const delay = Math.min(Math.max(this.#retryDelayMs * 2, this.#options.commitIntervalMs), RETRY_MAX_MS);
-    this.#retryDelayMs = delay;
-    this.#waitingToRetry = true;
-    this.#deps.logger.error(
-      { err: reason, waiting: this.#queue.length, retryInMs: delay },
-      "ledger: a group commit failed; its records wait in memory and the batch is retried",
-    );
-    this.#clearTimer();
-    this.#due = false;
-    this.#timer = setTimeout(() => this.#onTimer(), delay);
   }
 
   /** Puts a batch's contents back in front of what waits (called newest batch first). */

@@ -11,17 +11,24 @@
  *   appendRules.ts   what an append must satisfy; the shed tally behind a gap entry
  *   retention.ts     byte budget and maximum age, gap entries for unacked loss
  *   ledgerStats.ts   figures for metrics and `ledger stats`
+ *   openLedgerStorage.ts  open, or move a corrupt database aside and start a new segment
+ *   degradedMode.ts  a failing disk: health, events, reopening with backoff (#5 item 3)
  */
 import type { Clock } from "../clock.js";
 import type { Component } from "../daemon/component.js";
 import type { Logger } from "../observability/logger.js";
+import type { EventSink } from "../records.js";
+import { DegradedMode, type LedgerHealth } from "./degradedMode.js";
 import { GroupCommit } from "./groupCommit.js";
-import { type LedgerDatabase, openLedgerDb, readEntries, readStoredState } from "./ledgerDb.js";
+import { type LedgerDatabase, readEntries } from "./ledgerDb.js";
 import type { EntryFields, LedgerEntry } from "./ledgerEntry.js";
-import { LedgerClosedError } from "./ledgerErrors.js";
+import { LedgerClosedError, LedgerLockedError } from "./ledgerErrors.js";
 import type { LedgerAppender, LedgerReader } from "./ledgerPorts.js";
 import { type LedgerStats, storedStats } from "./ledgerStats.js";
+import { type OpenedLedger, openLedgerStorage, storageFailureReason } from "./openLedgerStorage.js";
 import { Retention } from "./retention.js";
+
+export type { LedgerHealth } from "./degradedMode.js";
 
 export interface LedgerOptions {
   /** The LevelDB directory (storage.dir). */
@@ -43,14 +50,29 @@ export interface LedgerOptions {
    * (FAULTS 8.2 LEVEL_LOCKED), bounded by the start signal too. Default 0: fail at once.
    */
   readonly lockWaitMs?: number;
+  /**
+   * The degraded mode's reopen attempts (#5 item 3): backoff from firstDelayMs doubling to
+   * maxDelayMs (default 1 s to 30 s), tried only while the file system has minFreeBytes free
+   * (default 8 MiB: LevelDB's reopen writes its memtable, up to 4 MiB, as a table).
+   */
+  readonly recovery?: {
+    readonly firstDelayMs?: number;
+    readonly maxDelayMs?: number;
+    readonly minFreeBytes?: number;
+  };
+  /** Read every entry at start to find damaged tables (default true); see openLedgerStorage.ts. */
+  readonly fullCheckAtStart?: boolean;
 }
 
 export interface LedgerDeps {
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Where "storage.degraded" and "storage.recovered" go (the daemon's events, which land in this ledger too). */
+  readonly events?: EventSink;
 }
 
 const DEFAULT_RETENTION_CHECK_MS = 60_000;
+const DEFAULT_RECOVERY = { firstDelayMs: 1_000, maxDelayMs: 30_000, minFreeBytes: 8 * 1024 * 1024 };
 
 export class Ledger implements Component, LedgerAppender, LedgerReader {
   readonly name = "ledger";
@@ -58,6 +80,8 @@ export class Ledger implements Component, LedgerAppender, LedgerReader {
   readonly #logger: Logger;
   readonly #commit: GroupCommit;
   readonly #retention: Retention;
+  readonly #degraded: DegradedMode;
+  readonly #deps: LedgerDeps;
   readonly #listeners = new Set<(durableSeq: number) => void>();
   #db: LedgerDatabase | undefined;
   #firstSeq = 1;
@@ -65,6 +89,7 @@ export class Ledger implements Component, LedgerAppender, LedgerReader {
 
   constructor(options: LedgerOptions, deps: LedgerDeps) {
     this.#options = options;
+    this.#deps = deps;
     this.#logger = deps.logger;
     this.#commit = new GroupCommit(
       {
@@ -72,7 +97,27 @@ export class Ledger implements Component, LedgerAppender, LedgerReader {
         commitMaxRecords: options.commitMaxRecords,
         bufferRecords: options.degradedBufferRecords,
       },
-      { clock: deps.clock, logger: deps.logger, onDurable: (seq) => this.#notifyDurable(seq) },
+      {
+        clock: deps.clock,
+        logger: deps.logger,
+        onDurable: (seq) => this.#notifyDurable(seq),
+        onWriteFailed: (error) => this.#degraded.enter(storageFailureReason(error)),
+      },
+    );
+    this.#degraded = new DegradedMode(
+      {
+        dir: options.dir,
+        bufferRecords: options.degradedBufferRecords,
+        ...DEFAULT_RECOVERY,
+        ...options.recovery,
+      },
+      {
+        clock: deps.clock,
+        logger: deps.logger,
+        events: deps.events,
+        figures: () => ({ buffered: this.#commit.pending(), shed: this.#commit.counters.shed }),
+        reopen: (signal) => this.#reopen(signal),
+      },
     );
     this.#retention = new Retention(
       {
@@ -81,7 +126,8 @@ export class Ledger implements Component, LedgerAppender, LedgerReader {
         checkIntervalMs: options.retention.checkIntervalMs ?? DEFAULT_RETENTION_CHECK_MS,
       },
       {
-        db: () => this.#db,
+        // Not on a handle whose write failed: retention deletes are writes too.
+        db: () => (this.#commit.attached() ? this.#db : undefined),
         firstSeq: () => this.firstSeq(),
         setFirstSeq: (seq) => {
           this.#firstSeq = seq;
@@ -94,28 +140,86 @@ export class Ledger implements Component, LedgerAppender, LedgerReader {
     );
   }
 
-  /** Opens the database, recovers the chain head and the acked cursor, starts retention. */
+  /**
+   * Opens the database (moving a corrupt one aside and starting a new segment), recovers the
+   * chain head and the acked cursor, starts retention. A disk that cannot be opened now (read-only,
+   * full) does not fail the start: the ledger starts degraded, buffers, and keeps trying (#5 item
+   * 3). A held LOCK still fails it (LedgerLockedError).
+   */
   async start(signal: AbortSignal): Promise<void> {
-    this.#db = await openLedgerDb(this.#options.dir, {
-      createIfMissing: true,
-      lockWaitMs: this.#options.lockWaitMs ?? 0,
-      signal,
-    });
-    signal.throwIfAborted();
-    const state = await readStoredState(this.#db);
-    signal.throwIfAborted();
-    this.#firstSeq = state.firstSeq;
-    this.#ackedSeq = state.ackedSeq;
-    this.#commit.attach(this.#db, { seq: state.headSeq, hash: state.headHash }, state.ackedSeq);
+    try {
+      const opened = await openLedgerStorage(
+        this.#options.dir,
+        {
+          lockWaitMs: this.#options.lockWaitMs ?? 0,
+          signal,
+          fullCheck: this.#options.fullCheckAtStart ?? true,
+        },
+        this.#deps,
+      );
+      if (signal.aborted) {
+        await opened.db.close();
+        signal.throwIfAborted();
+      }
+      this.#use(opened);
+    } catch (error) {
+      if (error instanceof LedgerLockedError || signal.aborted) {
+        throw error;
+      }
+      this.#logger.error({ err: error, dir: this.#options.dir }, "ledger: storage cannot be opened at start");
+      this.#degraded.enter(storageFailureReason(error));
+    }
     this.#retention.start();
+  }
+
+  /** Health for the daemon's status: "degraded" while appends cannot reach the disk. */
+  health(): LedgerHealth {
+    return this.#degraded.health();
+  }
+
+  #use(opened: OpenedLedger): void {
+    const { db, state } = opened;
+    this.#db = db;
+    this.#firstSeq = state.firstSeq;
+    this.#ackedSeq = Math.min(Math.max(this.#ackedSeq, state.ackedSeq), state.headSeq);
+    const settled = this.#commit.reattach(db, { seq: state.headSeq, hash: state.headHash }, state.ackedSeq);
     this.#logger.info(
-      { dir: this.#options.dir, firstSeq: state.firstSeq, headSeq: state.headSeq, ackedSeq: state.ackedSeq },
+      {
+        dir: this.#options.dir,
+        firstSeq: state.firstSeq,
+        headSeq: state.headSeq,
+        ackedSeq: state.ackedSeq,
+        ...(settled === "none" ? {} : { failedBatch: settled }),
+        ...(opened.recovery === undefined ? {} : { recoveredFrom: opened.recovery.movedTo }),
+      },
       "ledger open",
     );
   }
 
+  /** The degraded mode's reopen: the failed handle is closed first (LevelDB's LOCK is per process too). */
+  async #reopen(signal: AbortSignal): Promise<void> {
+    const old = this.#db;
+    this.#db = undefined;
+    if (old !== undefined && old.status === "open") {
+      await old.close().catch((error: unknown) => {
+        this.#logger.debug({ err: error }, "ledger: closing the failed database handle failed");
+      });
+    }
+    const opened = await openLedgerStorage(
+      this.#options.dir,
+      { lockWaitMs: 0, signal, fullCheck: false },
+      this.#deps,
+    );
+    if (signal.aborted) {
+      await opened.db.close();
+      signal.throwIfAborted();
+    }
+    this.#use(opened);
+  }
+
   /** Stops retention, writes what is pending in one last synced batch, closes the database. */
   async stop(): Promise<void> {
+    await this.#degraded.stop();
     await this.#retention.stop();
     await this.#commit.close();
     const db = this.#db;
@@ -148,7 +252,8 @@ export class Ledger implements Component, LedgerAppender, LedgerReader {
 
   read(fromSeq: number, maxRecords: number): Promise<LedgerEntry[]> {
     if (this.#db === undefined) {
-      return Promise.reject(new LedgerClosedError("the ledger is not open; read() refused"));
+      // Also for a moment while the degraded mode reopens the database: the forwarder retries.
+      return Promise.reject(new LedgerClosedError("the ledger database is not open; read() refused"));
     }
     return readEntries(this.#db, Math.max(fromSeq, this.#firstSeq), this.durableSeq(), maxRecords);
   }
