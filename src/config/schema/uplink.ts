@@ -1,6 +1,6 @@
 /** The `uplink` (MQTT) and `crypto` sections: how records leave the gateway. */
 import * as z from "zod";
-import { duration, filePath, host, integer, text } from "./primitives.js";
+import { byteSize, duration, filePath, host, integer, text } from "./primitives.js";
 
 /** Placeholders DESIGN.md allows in topic templates; {stream} is one of data|alerts|events|checkpoints. */
 export const TOPIC_PLACEHOLDERS = ["prefix", "site", "gateway", "device", "stream"] as const;
@@ -122,7 +122,34 @@ export const uplinkSchema = z
         }).prefault("60s"),
       })
       .prefault({}),
-    inflight: integer(1, 1024, "Publishes awaiting PUBACK at once (the in-flight window).").default(32),
+    // 64 (issue #5): enough to cover the round trip to a broker a few ms away at 20,000 records/s.
+    inflight: integer(
+      1,
+      1024,
+      "Publishes awaiting PUBACK at once (the in-flight window); an MQTT 5 broker's Receive Maximum lowers it. Also the most duplicates one reconnect can cause.",
+    ).default(64),
+    maxPacketSize: byteSize({
+      min: "1KiB",
+      max: "256MiB",
+      description:
+        "Largest MQTT packet to send when the broker does not announce one (MQTT 3.1.1, or an MQTT 5 CONNACK without Maximum Packet Size). A record whose packet would be larger becomes a deadletter record instead of being retried.",
+    }).optional(),
+    batch: z
+      .strictObject({
+        maxRecords: integer(
+          1,
+          1000,
+          "Consecutive records of one topic sent in one message (1: one record per message, no batching). See docs/protocol.md, Batches.",
+        ).default(1),
+        maxBytes: byteSize({
+          min: "1KiB",
+          max: "512KiB",
+          description:
+            "Largest plaintext of one batched message (the entries' texts and the line feeds between them).",
+        }).prefault("64KiB"),
+      })
+      .prefault({})
+      .meta({ description: "Batching of several records per message (off by default)." }),
     topics: topicsSchema.prefault({}),
   })
   .meta({ description: "MQTT forwarding of the ledger (QoS 1, resumes from the acknowledged cursor)." });

@@ -6,7 +6,7 @@
  * n^2 / 2^129 after n envelopes under one key, negligible for any gateway's lifetime.
  */
 import { asconAead128 } from "../ascon/index.js";
-import { encodeBase64url, type KeyRing } from "../keys/index.js";
+import type { KeyRing } from "../keys/index.js";
 import { envelopeAssociatedData } from "./associatedData.js";
 import {
   canonicalPayload,
@@ -73,9 +73,18 @@ function sealWithNonce(keys: DeviceKeySource, message: EnvelopeMessage, makeNonc
   try {
     const nonce = makeNonce();
     const sealed = asconAead128(key, nonce, envelopeAssociatedData(topic, header)).encrypt(plaintext);
-    return canonicalPayload({ header, n: encodeBase64url(nonce), ct: encodeBase64url(sealed) });
+    return canonicalPayload({ header, n: base64url(nonce), ct: base64url(sealed) });
   } finally {
     // KeyRing.deviceKey returns a fresh copy; wiping it is best effort (the ring keeps its secret).
     key.fill(0);
   }
+}
+
+/**
+ * Node's encoder writes the same unpadded RFC 4648 §5 text as keys/base64url.ts (whose strict
+ * decoder is what matters, on the opening side), in native code: the character-by-character
+ * encoder cost more than the cipher for a ledger entry (issue #5, uplink bench).
+ */
+function base64url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
 }
