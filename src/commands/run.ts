@@ -4,7 +4,7 @@ import { systemClock } from "../clock.js";
 import { formatIssue } from "../config/configIssue.js";
 import { planComponents } from "../daemon/composition.js";
 import { Daemon } from "../daemon/daemon.js";
-import { logEventSink } from "../daemon/logEventSink.js";
+import { LedgerEventSink } from "../daemon/ledgerEventSink.js";
 import { prepareConfig } from "../daemon/prepareConfig.js";
 import { createNotifier } from "../daemon/systemdNotify.js";
 import { createLogger, type DaemonLogger } from "../observability/logger.js";
@@ -66,6 +66,8 @@ async function runDaemon(configPath: string): Promise<number> {
     return ExitCode.ok;
   }
   const notifier = createNotifier(process.env, logger);
+  // Events reach the journal at once and the ledger (so upstream) as soon as it runs.
+  const events = new LedgerEventSink(logger, systemClock);
   daemon = new Daemon({
     config,
     configSha256: prepared.sha256,
@@ -75,11 +77,11 @@ async function runDaemon(configPath: string): Promise<number> {
         ? { ok: true, config: next.config, sha256: next.sha256 }
         : { ok: false, errors: next.errors.map(formatIssue) };
     },
-    plan: planComponents,
+    plan: (next) => planComponents(next, { events }),
     logger,
     notifier,
     clock: systemClock,
-    events: logEventSink(logger, systemClock),
+    events,
   });
   const code = await daemon.run();
   process.off("SIGHUP", onReload);

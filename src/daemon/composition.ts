@@ -3,7 +3,8 @@
  * (STYLE.md, after zigbee2mqtt's controller). Each later part adds its specs here.
  */
 import type { Config } from "../config/schema/index.js";
-import type { SampleSink } from "../records.js";
+import type { Ledger } from "../ledger/ledger.js";
+import type { Sample, SampleSink } from "../records.js";
 import { createBus, planBuses } from "../sources/modbus/modbusBuses.js";
 import { sampleToJson } from "../sources/sampleJson.js";
 import { SelfHealthSource } from "../sources/selfHealth/selfHealthSource.js";
@@ -11,8 +12,15 @@ import { SerialLineSource } from "../sources/serialLine/serialLineSource.js";
 import { type ComponentContext, type ComponentSpec, canonicalKey } from "./component.js";
 import { summariseHealth } from "./healthStatus.js";
 import { InstanceLock } from "./instanceLock.js";
+import type { LedgerEventSink } from "./ledgerEventSink.js";
+import { LEDGER_ID, outboxSpecs } from "./outboxSpecs.js";
 
-export function planComponents(config: Config): ComponentSpec[] {
+export interface Wiring {
+  /** The daemon's event sink, routed into the ledger while one runs; absent in tests of parts. */
+  readonly events?: LedgerEventSink;
+}
+
+export function planComponents(config: Config, wiring: Wiring = {}): ComponentSpec[] {
   const specs: ComponentSpec[] = [
     {
       id: "instance-lock",
@@ -20,15 +28,17 @@ export function planComponents(config: Config): ComponentSpec[] {
       dependsOn: [],
       create: (context) => new InstanceLock(config.gateway.dataDir, context.logger),
     },
+    ...outboxSpecs(config, wiring.events),
   ];
   if (config.selfHealth.enabled) {
     const { interval } = config.selfHealth;
     specs.push({
       id: "self-health",
       configKey: canonicalKey({ selfHealth: config.selfHealth, dataDir: config.gateway.dataDir }),
-      dependsOn: ["instance-lock"],
-      create: (context) =>
-        new SelfHealthSource(
+      dependsOn: ["instance-lock", LEDGER_ID],
+      create: (context) => {
+        const record = sampleSink(context);
+        return new SelfHealthSource(
           { intervalMs: interval, dataDir: config.gateway.dataDir },
           {
             clock: context.clock,
@@ -36,21 +46,43 @@ export function planComponents(config: Config): ComponentSpec[] {
             // Two missed samples plus slack before the watchdog hears about it.
             heartbeat: context.heartbeat("sampler", 2 * interval + 5_000),
             emit: (sample) => {
-              // Until the ledger lands (issue #5) health samples feed the STATUS line and the debug log.
               context.setStatus(summariseHealth(sample));
               context.logger.debug({ sample }, "self-health");
+              record(sample);
             },
           },
-        ),
+        );
+      },
     });
   }
   specs.push(...sourceSpecs(config));
   return specs;
 }
 
-/** Until the ledger lands (issue #5), samples go to the debug log. */
+/**
+ * Samples go into the ledger (DESIGN.md data flow; analytics will plug in between, issue #6).
+ * Sources do not wait for durability: the ledger's bounded queue absorbs bursts and a record it
+ * sheds is counted and recorded as a gap, so the rejection here only needs a debug line.
+ */
 function sampleSink(context: ComponentContext): SampleSink {
-  return (sample) => context.logger.debug({ sample: sampleToJson(sample) }, "sample");
+  const ledger = context.dependency<Ledger>(LEDGER_ID);
+  return (sample) => appendSample(ledger, sample, context);
+}
+
+function appendSample(ledger: Ledger, sample: Sample, context: ComponentContext): void {
+  let body: string;
+  try {
+    body = sampleToJson(sample);
+  } catch (error) {
+    // A source bug (a non-finite value left good): said loudly, the source keeps polling.
+    context.logger.error({ err: error, device: sample.device }, "sample cannot be recorded");
+    return;
+  }
+  ledger
+    .append({ ts: sample.ts, clockSynced: sample.clockSynced, kind: "sample", device: sample.device, body })
+    .catch((error: unknown) =>
+      context.logger.debug({ err: error, device: sample.device }, "sample not recorded"),
+    );
 }
 
 /**
@@ -62,7 +94,7 @@ function sourceSpecs(config: Config): ComponentSpec[] {
     (plan): ComponentSpec => ({
       id: `bus:${plan.key}`,
       configKey: canonicalKey(plan.devices),
-      dependsOn: ["instance-lock"],
+      dependsOn: ["instance-lock", LEDGER_ID],
       create: (context) =>
         createBus(plan, {
           clock: context.clock,
@@ -79,7 +111,7 @@ function sourceSpecs(config: Config): ComponentSpec[] {
           {
             id: `serial-line:${device.name}`,
             configKey: canonicalKey(device),
-            dependsOn: ["instance-lock"],
+            dependsOn: ["instance-lock", LEDGER_ID],
             create: (context) =>
               new SerialLineSource(device, {
                 clock: context.clock,

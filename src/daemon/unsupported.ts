@@ -13,14 +13,6 @@ interface Pending {
 }
 
 const PENDING: readonly Pending[] = [
-  { path: ["storage"], issue: 5, what: "the ledger", present: (_c, written) => written.has("storage") },
-  {
-    path: ["crypto"],
-    issue: 5,
-    what: "sealing records for the uplink",
-    present: (_c, written) => written.has("crypto"),
-  },
-  { path: ["uplink"], issue: 5, what: "the MQTT uplink", present: (c) => c.uplink !== undefined },
   { path: ["analytics"], issue: 6, what: "analytics", present: (c) => c.analytics !== undefined },
   {
     path: ["observability", "status"],

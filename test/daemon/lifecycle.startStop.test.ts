@@ -12,7 +12,10 @@ import {
   componentMsg,
   configText,
   daemonSandbox,
+  edgewarden,
   hasMsg,
+  ledgerEntries,
+  OUTBOX_COMPONENTS,
   RUNNING,
   spawnDaemon,
   writeConfig,
@@ -93,7 +96,7 @@ describe("start-up", () => {
     expect(existsSync(dataDir)).toBe(false);
   });
 
-  it("polls the configured devices: one bus component per link, samples logged, tags bad while a device is down", async () => {
+  it("polls the configured devices: one bus component per link, samples in the ledger, tags bad while a device is down", async () => {
     const pymodbus = current().track(
       await startPymodbusServer({ transport: "tcp", units: { 1: { holding: { 100: [4321] } } } }),
     );
@@ -111,21 +114,29 @@ describe("start-up", () => {
     const running = await daemon.waitFor(RUNNING, "the daemon to run");
     expect(running.components).toEqual([
       "instance-lock",
+      ...OUTBOX_COMPONENTS,
       "self-health",
       `bus tcp://127.0.0.1:${pymodbus.port}`,
       "bus tcp://127.0.0.1:1",
     ]);
-    const sampleOf = (name: string) => (line: Record<string, unknown>) =>
-      line.msg === "sample" && String(line.sample).includes(`"device":"${name}"`);
-    const good = await daemon.waitFor(sampleOf("plc1"), "a sample of plc1");
-    expect(JSON.parse(String(good.sample)).values.t1).toEqual({ value: 4321, quality: "good" });
-    const down = await daemon.waitFor(sampleOf("down"), "a sample of the device that is down");
-    expect(JSON.parse(String(down.sample)).values.t1).toMatchObject({
+    // A few poll cycles at 500 ms, then the ledger (locked while the daemon runs) is read.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    daemon.signal("SIGTERM");
+    expect(await daemon.waitForExit()).toEqual(CLEAN_EXIT);
+    const entries = ledgerEntries(join(dataDir, "ledger"));
+    const bodyOf = (name: string) => {
+      const entry = entries.find((line) => line.kind === "sample" && line.device === name);
+      expect(entry, `a sample of ${name} in the ledger`).toBeDefined();
+      return entry?.body as { values: Record<string, unknown> };
+    };
+    expect(bodyOf("plc1").values.t1).toEqual({ value: 4321, quality: "good" });
+    expect(bodyOf("down").values.t1).toMatchObject({
       quality: "bad",
       reason: expect.stringMatching(/^disconnected: connect ECONNREFUSED 127\.0\.0\.1:1/),
     });
-    daemon.signal("SIGTERM");
-    expect(await daemon.waitForExit()).toEqual(CLEAN_EXIT);
+    expect(entries.some((line) => line.kind === "sample" && line.device === "gateway")).toBe(true);
+    const verified = edgewarden(["ledger", "verify", "-d", join(dataDir, "ledger")]);
+    expect(verified.code).toBe(0);
   });
 });
 
@@ -136,7 +147,7 @@ describe("stop", () => {
       const { config, pidFile } = await daemonSandbox(current());
       const daemon = spawnDaemon(current(), { config });
       const running = await daemon.waitFor(RUNNING, "the daemon to run");
-      expect(running.components).toEqual(["instance-lock", "self-health"]);
+      expect(running.components).toEqual(["instance-lock", ...OUTBOX_COMPONENTS, "self-health"]);
       expect(daemon.indexOf(componentMsg("instance-lock", "started"))).toBeLessThan(
         daemon.indexOf(componentMsg("self-health", "started")),
       );
@@ -198,7 +209,7 @@ describe("systemd notifications", () => {
     // The first sample is the CPU baseline; the next ones (every 1 s) add "cpu N%".
     expect(listener.datagrams[ready]).not.toContain("cpu");
     await listener.waitFor(
-      (datagram) => /^STATUS=running; cpu \d+% mem \d+%/.test(datagram),
+      (datagram) => /^STATUS=running; backlog \d+ \(uplink off\); cpu \d+% mem \d+%/.test(datagram),
       "a STATUS update with the CPU figure",
       { from: ready + 1, timeoutMs: 5_000 },
     );

@@ -129,3 +129,28 @@ export function childCommands(pid: number): string[] {
     .map((line) => line.trim())
     .filter((line) => line !== "");
 }
+
+/** Components every daemon runs between the instance lock and the sources (issue #5), uplink off. */
+export const OUTBOX_COMPONENTS = ["ledger", "ledger-events", "pipeline-metrics"] as const;
+
+/** Runs the built CLI to completion. */
+export function edgewarden(args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [cliPath, ...args], {
+    cwd: repoRoot,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Every entry of a stopped daemon's ledger, parsed (`ledger tail`). */
+export function ledgerEntries(dir: string): JsonRecord[] {
+  const tail = edgewarden(["ledger", "tail", "-d", dir, "-n", "1000000"]);
+  if (tail.code !== 0) {
+    throw new Error(`ledger tail -d ${dir} exited ${tail.code}: ${tail.stderr}`);
+  }
+  return tail.stdout
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as JsonRecord);
+}
