@@ -80,9 +80,12 @@ function appendSample(ledger: Ledger, sample: Sample, context: ComponentContext)
   }
   ledger
     .append({ ts: sample.ts, clockSynced: sample.clockSynced, kind: "sample", device: sample.device, body })
-    .catch((error: unknown) =>
-      context.logger.debug({ err: error, device: sample.device }, "sample not recorded"),
-    );
+    .catch((error: unknown) => {
+      // Shed (counted, recorded as a gap) or closing: expected. Refused fields: a bug, said loudly
+      // (the logger's repeat filter keeps a stream of them to one line a window).
+      const level = error instanceof RangeError ? "error" : "debug";
+      context.logger[level]({ err: error, device: sample.device }, "sample not recorded");
+    });
 }
 
 /**
