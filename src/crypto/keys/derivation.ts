@@ -44,16 +44,18 @@ export function deviceKeyInfo(keyId: string, deviceId: string): Uint8Array {
 
 /** The 16-byte key of `deviceId` under the master secret of `keyId`. A fresh array: the caller may wipe it. */
 export function deriveDeviceKey(masterSecret: Uint8Array, keyId: string, deviceId: string): Uint8Array {
+  return deriveFromMaster(masterSecret, () => deviceKeyInfo(keyId, deviceId), DEVICE_KEY_BYTES);
+}
+
+/**
+ * HKDF-SHA256 under the fixed salt from one master secret: every key the gateway derives. The
+ * secret's length is checked before the info (and its ids) is built, as each caller did before.
+ */
+function deriveFromMaster(masterSecret: Uint8Array, info: () => Uint8Array, length: number): Uint8Array {
   if (masterSecret.length !== MASTER_KEY_BYTES) {
     throw new RangeError(`a gateway master secret is ${MASTER_KEY_BYTES} bytes, not ${masterSecret.length}`);
   }
-  return hkdf(
-    sha256,
-    masterSecret,
-    utf8ToBytes(DEVICE_KEY_SALT),
-    deviceKeyInfo(keyId, deviceId),
-    DEVICE_KEY_BYTES,
-  );
+  return hkdf(sha256, masterSecret, utf8ToBytes(DEVICE_KEY_SALT), info(), length);
 }
 
 /** Checkpoint key: 256 bits, an HMAC-SHA256 key (issue #5, keyed checkpoints). */
@@ -77,14 +79,5 @@ export function checkpointKeyInfo(keyId: string): Uint8Array {
  * checkpoints are verified by whoever holds the gateway key file. A fresh array: the caller may wipe it.
  */
 export function deriveCheckpointKey(masterSecret: Uint8Array, keyId: string): Uint8Array {
-  if (masterSecret.length !== MASTER_KEY_BYTES) {
-    throw new RangeError(`a gateway master secret is ${MASTER_KEY_BYTES} bytes, not ${masterSecret.length}`);
-  }
-  return hkdf(
-    sha256,
-    masterSecret,
-    utf8ToBytes(DEVICE_KEY_SALT),
-    checkpointKeyInfo(keyId),
-    CHECKPOINT_KEY_BYTES,
-  );
+  return deriveFromMaster(masterSecret, () => checkpointKeyInfo(keyId), CHECKPOINT_KEY_BYTES);
 }
