@@ -3,7 +3,6 @@
  * the exit codes it promises (0 intact, 3 tampered, 1 not an openable ledger, 2 usage), the
  * tamper cases of the issue through the command an operator runs, and -c for the directory.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -11,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { exportDeviceKeys, serializeKeyFile } from "../../src/crypto/keys/index.js";
 import type { LedgerEntry } from "../../src/ledger/ledgerEntry.js";
 import { gatewayRing, MASTER_K1, MASTER_K2 } from "../fixtures/protocol/envelopeFixtures.js";
+import { edgewarden } from "../helpers/daemon.js";
 import {
   deleteRawEntry,
   flipCharacter,
@@ -21,18 +21,7 @@ import {
   swapRawEntries,
   writeLedgerDir,
 } from "../helpers/ledgerDir.js";
-import { cliPath, repoRoot } from "../helpers/paths.js";
 import { Resources } from "../helpers/resources.js";
-
-function edgewarden(args: readonly string[]) {
-  const result = spawnSync(process.execPath, [cliPath, ...args], {
-    cwd: repoRoot,
-    encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-    timeout: 20_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 const keys = gatewayRing();
 const GATEWAY_FILE = {

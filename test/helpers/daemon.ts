@@ -139,6 +139,7 @@ export function edgewarden(args: readonly string[]): { code: number | null; stdo
     cwd: repoRoot,
     encoding: "utf8",
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    timeout: 20_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
