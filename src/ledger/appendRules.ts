@@ -3,7 +3,9 @@
  * "bound every queue, count what is shed, never lose data silently").
  */
 import type { Clock } from "../clock.js";
+import type { Waiting } from "./commitBatch.js";
 import { type EntryFields, LEDGER_KINDS, NO_DEVICE } from "./ledgerEntry.js";
+import { LedgerShedError } from "./ledgerPorts.js";
 
 const KINDS: ReadonlySet<string> = new Set(LEDGER_KINDS);
 
@@ -60,4 +62,19 @@ export class ShedTally {
       body: `{"reason":"buffer-full","records":${this.records},"firstTs":${this.firstTs},"lastTs":${this.lastTs}}`,
     };
   }
+}
+
+/**
+ * Sheds one waiting append (the queue is at its bound of `bufferRecords`): its append() rejects
+ * with LedgerShedError and it is added to the tally that becomes the next batch's gap entry.
+ */
+export function shed(waiting: Waiting, tally: ShedTally | undefined, bufferRecords: number): ShedTally {
+  const into = tally ?? new ShedTally();
+  into.add(waiting.fields.ts);
+  waiting.reject(
+    new LedgerShedError(
+      `ledger buffer full (${bufferRecords} records waiting): the oldest record was shed and is recorded as a gap`,
+    ),
+  );
+  return into;
 }

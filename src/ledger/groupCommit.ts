@@ -1,7 +1,8 @@
 /**
  * The ledger's write path (issue #5 item 1): appends wait in a bounded queue and are written by
- * one synced LevelDB batch per commit interval, or as soon as commitMaxRecords wait, whichever
- * comes first, with at most one batch being written at a time (LevelDB's log then holds batches
+ * one synced LevelDB batch per commit interval (paced by commitTimer.ts: at most one per
+ * interval, at once after a quiet one), or as soon as commitMaxRecords wait, whichever comes
+ * first, with at most one batch being written at a time (LevelDB's log then holds batches
  * in chain order, so a crash can cut the chain's tail but never leave a hole in it). An append
  * resolves only after its batch's sync resolved: a resolved append survives a process crash and
  * a power cut alike; a power cut loses only appends that had not resolved.
@@ -26,7 +27,7 @@
  */
 import type { Clock } from "../clock.js";
 import type { Logger } from "../observability/logger.js";
-import { invalidFields, ShedTally } from "./appendRules.js";
+import { invalidFields, type ShedTally, shed } from "./appendRules.js";
 import {
   type AckWaiter,
   ackWaiter,
@@ -38,12 +39,12 @@ import {
   type Waiting,
   writeBatch,
 } from "./commitBatch.js";
+import { CommitTimer } from "./commitTimer.js";
 import type { LedgerDatabase } from "./ledgerDb.js";
 import type { EntryFields, LedgerEntry } from "./ledgerEntry.js";
 import { LedgerClosedError } from "./ledgerErrors.js";
-import { LedgerShedError } from "./ledgerPorts.js";
 import { RecordQueue } from "./recordQueue.js";
-import { settleUncertain } from "./uncertainBatch.js";
+import { failBatches, settleUncertain } from "./uncertainBatch.js";
 
 export type { ChainHead } from "./commitBatch.js";
 
@@ -93,9 +94,7 @@ export class GroupCommit {
   #ackWanted = 0;
   #ackWritten = 0;
   #ackWaiter: AckWaiter | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  /** The interval elapsed: commit what waits as soon as the writer is free. */
-  #due = false;
+  readonly #timer: CommitTimer;
   /** The batch being written, and the next one, built meanwhile. */
   #inFlight: { readonly batch: PreparedBatch; readonly done: Promise<void> } | undefined;
   #prepared: PreparedBatch | undefined;
@@ -106,6 +105,7 @@ export class GroupCommit {
   constructor(options: GroupCommitOptions, deps: GroupCommitDeps) {
     this.#options = options;
     this.#deps = deps;
+    this.#timer = new CommitTimer(options.commitIntervalMs, deps.clock, () => this.#maybeCommit());
   }
 
   durableSeq(): number {
@@ -196,7 +196,7 @@ export class GroupCommit {
   /** Stops taking appends, writes what waits in one last synced batch, and detaches from the db. */
   async close(): Promise<void> {
     this.#closing = true;
-    this.#clearTimer();
+    this.#timer.clear();
     // A prepared batch follows the one being written (see #onWritten).
     while (this.#inFlight !== undefined) {
       await this.#inFlight.done;
@@ -204,22 +204,20 @@ export class GroupCommit {
     if (this.#db !== undefined && this.#hasWork()) {
       await this.#write(this.#prepare(this.#db, Number.POSITIVE_INFINITY));
     }
-    this.#clearTimer();
+    this.#timer.clear();
     this.#db = undefined;
     const error = new LedgerClosedError("the ledger stopped before this record was written");
     for (const waiting of this.#queue.takeAll()) {
       waiting.reject(error);
     }
-    const uncertain = this.#uncertain;
-    this.#uncertain = undefined;
-    if (uncertain !== undefined) {
-      const unknown = new LedgerClosedError(
-        "the ledger stopped while storage was failing: this record may or may not be on disk",
+    if (this.#uncertain !== undefined) {
+      failBatches(
+        [this.#uncertain],
+        new LedgerClosedError(
+          "the ledger stopped while storage was failing: this record may or may not be on disk",
+        ),
       );
-      for (const waiting of uncertain.contents.owners) {
-        waiting.reject(unknown);
-      }
-      uncertain.contents.ackWaiter?.resolve();
+      this.#uncertain = undefined;
     }
     this.#ackWaiter?.resolve();
     this.#ackWaiter = undefined;
@@ -239,17 +237,10 @@ export class GroupCommit {
 
   #shedOldest(): void {
     const oldest = this.#queue.shift();
-    if (oldest === undefined) {
-      return;
+    if (oldest !== undefined) {
+      this.#shed = shed(oldest, this.#shed, this.#options.bufferRecords);
+      this.counters.shed++;
     }
-    this.#shed ??= new ShedTally();
-    this.#shed.add(oldest.fields.ts);
-    this.counters.shed++;
-    oldest.reject(
-      new LedgerShedError(
-        `ledger buffer full (${this.#options.bufferRecords} records waiting): the oldest record was shed and is recorded as a gap`,
-      ),
-    );
   }
 
   #hasWork(): boolean {
@@ -262,22 +253,9 @@ export class GroupCommit {
   }
 
   #armTimer(): void {
-    if (this.#timer === undefined && !this.#due && !this.#closing) {
-      this.#timer = setTimeout(() => this.#onTimer(), this.#options.commitIntervalMs);
+    if (!this.#closing) {
+      this.#timer.arm(this.#queue.length > 0 || this.#internal.length > 0 || this.#shed !== undefined);
     }
-  }
-
-  #clearTimer(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-  }
-
-  #onTimer(): void {
-    this.#timer = undefined;
-    this.#due = true;
-    this.#maybeCommit();
   }
 
   /** Writes (or, while a batch is being written, prepares) the next batch if one is due. */
@@ -287,9 +265,9 @@ export class GroupCommit {
       return;
     }
     const full = this.#queue.length + this.#internal.length >= this.#options.commitMaxRecords;
-    if (full || (this.#due && this.#hasWork())) {
+    if (full || (this.#timer.due && this.#hasWork())) {
       if (this.#inFlight === undefined) {
-        this.#due = false;
+        this.#timer.due = false;
         void this.#write(this.#prepared ?? this.#prepare(db, this.#options.commitMaxRecords));
         this.#prepared = undefined;
       } else if (this.#prepared === undefined) {
@@ -299,7 +277,7 @@ export class GroupCommit {
     if (this.#hasWork()) {
       this.#armTimer();
     } else {
-      this.#due = false;
+      this.#timer.due = false;
     }
   }
 
@@ -329,6 +307,9 @@ export class GroupCommit {
       discardBatch(batch);
       batch.contents.ackWaiter?.resolve();
       return Promise.resolve();
+    }
+    if (batch.entries.length > 0) {
+      this.#timer.syncStarted();
     }
     const done = writeBatch(batch, this.#closing).then(
       () => this.#onWritten(batch),
@@ -382,12 +363,7 @@ export class GroupCommit {
     this.#head = batch.before;
     if (this.#closing) {
       // The last batch at stop: nothing will retry it, so its appends learn the truth now.
-      for (const { contents } of prepared === undefined ? [batch] : [batch, prepared]) {
-        for (const waiting of contents.owners) {
-          waiting.reject(reason);
-        }
-        contents.ackWaiter?.resolve();
-      }
+      failBatches(prepared === undefined ? [batch] : [batch, prepared], reason);
       this.#deps.logger.error({ err: reason }, "ledger: the last batch at stop failed; its records are lost");
       return;
     }
@@ -399,8 +375,8 @@ export class GroupCommit {
       this.#giveBack(prepared.contents);
     }
     this.#shedToBound();
-    this.#clearTimer();
-    this.#due = false;
+    this.#timer.clear();
+    this.#timer.due = false;
     this.#deps.onWriteFailed(reason);
   }
 

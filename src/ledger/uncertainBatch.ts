@@ -39,3 +39,13 @@ export function settleUncertain(
   );
   return "diverged";
 }
+
+/** Batches nothing will write again (the ledger is stopping): their appends reject with `reason`. */
+export function failBatches(batches: readonly PreparedBatch[], reason: Error): void {
+  for (const { contents } of batches) {
+    for (const waiting of contents.owners) {
+      waiting.reject(reason);
+    }
+    contents.ackWaiter?.resolve();
+  }
+}
