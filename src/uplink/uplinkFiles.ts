@@ -2,14 +2,16 @@
  * The files the MQTT session needs (issue #5): TLS CA, client certificate and key, and the broker
  * password. They are read once at start, so a reconnect never touches the disk and a file that
  * is unreadable or too open stops the start with a message a technician can act on. The key and
- * the password must be private to their owner (mode & 0o077 == 0), with the chmod that fixes it,
- * as crypto/keys/loadKeyFile.ts does for gateway keys. Unlike gateway key files, TLS files may be
- * symlinks (certbot's live/ directory is made of them): the checks run on the opened file, so the
- * file checked is the file read. No message ever carries file content.
+ * the password must be private to their owner (mode & 0o077 == 0), with the chmod that fixes it.
+ * Reading and checking are crypto/checkedFile.ts's, shared with gateway key files; unlike those, TLS
+ * files may be symlinks (certbot's live/ directory is made of them). No message carries content.
  */
-import { constants } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
-import { shellQuote } from "../crypto/keys/index.js";
+import {
+  CheckedFileError,
+  type CheckedFileProblem,
+  readCheckedFile,
+  tooOpenText,
+} from "../crypto/checkedFile.js";
 
 /** PEM bundles of a whole CA store are a few hundred KiB; the cap keeps a wrong path from being read whole. */
 export const UPLINK_FILE_MAX_BYTES = 4 * 1024 * 1024;
@@ -76,37 +78,41 @@ export async function readUplinkFile(
   path: string,
   options: { readonly what: string; readonly secret: boolean },
 ): Promise<Buffer> {
-  let handle: FileHandle;
   try {
-    // O_NONBLOCK: a FIFO at the path cannot hang the start.
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    // Symlinks are followed: certbot's live/ directory is made of them, and the checks run on the
+    // file opened, so a link to an open file is still refused.
+    return await readCheckedFile(path, {
+      private: options.secret,
+      followSymlinks: true,
+      maxBytes: UPLINK_FILE_MAX_BYTES,
+    });
   } catch (error) {
-    throw new UplinkFileError(`${path}: ${options.what} ${openProblem(error)}`, { cause: error });
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) {
-      throw new UplinkFileError(`${path}: ${options.what} is not a regular file`);
+    if (error instanceof CheckedFileError) {
+      throw new UplinkFileError(`${path}: ${options.what} ${uplinkFileProblem(path, error.problem)}`, {
+        cause: error,
+      });
     }
-    if (options.secret && (info.mode & 0o077) !== 0) {
-      const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
-      throw new UplinkFileError(
-        `${path}: ${options.what} holds a secret but is ${(info.mode & 0o044) !== 0 ? "readable" : "accessible"} by group or others (mode ${mode}); run: chmod 600 ${shellQuote(path)}`,
-      );
-    }
-    if (info.size > UPLINK_FILE_MAX_BYTES) {
-      throw new UplinkFileError(
-        `${path}: ${options.what} is ${info.size} bytes, more than the ${UPLINK_FILE_MAX_BYTES} allowed`,
-      );
-    }
-    return await handle.readFile();
-  } finally {
-    await handle.close();
+    throw error;
   }
 }
 
-function openProblem(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
+/** The uplink's wording of a problem, after "FILE: TLS key file ": what is wrong and the fix. */
+function uplinkFileProblem(path: string, problem: CheckedFileProblem): string {
+  switch (problem.kind) {
+    case "open":
+      return openProblem(problem.code);
+    case "not-regular":
+      return `is not a regular file (${problem.directory ? "a directory" : "a device, FIFO or socket"})`;
+    case "too-open":
+      return tooOpenText(path, problem.mode);
+    case "too-large":
+      return problem.size === undefined
+        ? `holds more than the ${problem.maxBytes} bytes allowed`
+        : `is ${problem.size} bytes, more than the ${problem.maxBytes} allowed`;
+  }
+}
+
+function openProblem(code: string | undefined): string {
   switch (code) {
     case "ENOENT":
       return "does not exist";
@@ -115,7 +121,9 @@ function openProblem(error: unknown): string {
       return "cannot be read by this user (permission denied)";
     case "ENOTDIR":
       return "is under a path part that is not a directory";
+    case "ELOOP":
+      return "is a symbolic link loop (or one too many links deep)";
     default:
-      return `cannot be opened (${code ?? String(error)})`;
+      return `cannot be opened (${code ?? "unknown error"})`;
   }
 }

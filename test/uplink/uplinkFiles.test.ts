@@ -2,10 +2,11 @@
  * The uplink's files (issue #5): read once at start; the TLS key and the password must be private
  * (0600, with the chmod that fixes it); the password is the first line; messages carry no content.
  */
+import { spawnSync } from "node:child_process";
 import { chmod, mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readUplinkFiles, UplinkFileError } from "../../src/uplink/uplinkFiles.js";
+import { readUplinkFiles, UPLINK_FILE_MAX_BYTES, UplinkFileError } from "../../src/uplink/uplinkFiles.js";
 import { Resources } from "../helpers/resources.js";
 
 let resources: Resources;
@@ -76,5 +77,24 @@ describe("readUplinkFiles", () => {
     expect(await problem({ tls: { certFile: join(dir, "certs") } })).toContain("is not a regular file");
     const empty = await file("empty-pw", "\nsecond\n", 0o600);
     expect(await problem({ passwordFile: empty })).toContain("the first line is empty");
+  });
+
+  // Only gateway key files had these before the two readers became one (src/checkedFile.ts).
+  it.skipIf(spawnSync("mkfifo", ["--version"]).status !== 0)(
+    "refuses a FIFO at a TLS path without hanging the start",
+    async () => {
+      const path = join(dir, "ca-fifo.pem");
+      expect(spawnSync("mkfifo", ["-m", "644", path]).status).toBe(0);
+      expect(await problem({ tls: { caFile: path } })).toBe(
+        `${path}: TLS CA file is not a regular file (a device, FIFO or socket)`,
+      );
+    },
+  );
+
+  it("refuses a file over the cap, by size, without reading it", async () => {
+    const big = await file("bundle.pem", "A".repeat(UPLINK_FILE_MAX_BYTES + 1), 0o644);
+    expect(await problem({ tls: { caFile: big } })).toBe(
+      `${big}: TLS CA file is ${UPLINK_FILE_MAX_BYTES + 1} bytes, more than the ${UPLINK_FILE_MAX_BYTES} allowed`,
+    );
   });
 });

@@ -1,11 +1,16 @@
 /**
  * Reading key files from disk (issue #3). A key file is refused unless it is a regular file (not
  * a symlink, directory or FIFO), open to its owner only (mode & 0o077 == 0, with the chmod that
- * fixes it), and at most 64 KiB. The checks run on the open handle, so the file checked is the
- * file read.
+ * fixes it), and at most 64 KiB. The reading and checking are ../checkedFile.ts's, shared with
+ * the uplink's files (issue #5); the wording, for a key file, is here.
  */
-import { constants } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import {
+  CheckedFileError,
+  type CheckedFileProblem,
+  readCheckedFile,
+  shellQuote,
+  tooOpenText,
+} from "../checkedFile.js";
 import { KeyFileError } from "./errors.js";
 import {
   type DeviceKeyFile,
@@ -14,7 +19,7 @@ import {
   parseKeyFile,
   wipeKeyFile,
 } from "./keyFile.js";
-import { type KeyRing, keyRingOf } from "./keyRing.js";
+import { type CheckpointKeySource, checkpointKeysOf, type KeyRing, keyRingOf } from "./keyRing.js";
 
 /** Real key files are well under 1 KiB per key id; the cap keeps a wrong path from being read whole. */
 export const KEY_FILE_MAX_BYTES = 64 * 1024;
@@ -42,7 +47,7 @@ export async function loadGatewayKeys(path: string): Promise<GatewayKeyFile> {
     wipeKeyFile(file);
     throw new KeyFileError(
       path,
-      `holds the exported keys of device "${file.device}", not a gateway master key (made by \`edgewarden keys generate\`)`,
+      `${exportedKeys(file)}, not a gateway master key (made by \`edgewarden keys generate\`)`,
     );
   }
   return file;
@@ -53,69 +58,86 @@ export async function loadDeviceKeys(path: string): Promise<DeviceKeyFile> {
   const file = await loadKeyFile(path);
   if (file.kind !== "device") {
     wipeKeyFile(file);
-    throw new KeyFileError(path, "holds gateway master keys, not an exported device key file");
+    throw new KeyFileError(
+      path,
+      `${file.kind === "gateway" ? "holds gateway master keys" : exportedKeys(file)}, not an exported device key file`,
+    );
   }
   return file;
 }
 
-/** Either kind of key file as a KeyRing: what sealing and opening use. */
+/**
+ * A gateway or device key file as a KeyRing: what sealing and opening use. A checkpoint key file
+ * opens no envelope, so it is refused here, by name, rather than failing on every message.
+ */
 export async function loadKeyRing(path: string): Promise<KeyRing> {
-  return keyRingOf(await loadKeyFile(path), path);
+  const file = await loadKeyFile(path);
+  if (file.kind === "checkpoint") {
+    wipeKeyFile(file);
+    throw new KeyFileError(
+      path,
+      `${exportedKeys(file)}: they verify checkpoints (\`ledger verify --key-file\`) and open no envelope; name the gateway key file or a device key file`,
+    );
+  }
+  return keyRingOf(file, path);
+}
+
+/**
+ * The gateway key file or an exported checkpoint key file, as checkpoint keys: what
+ * `ledger verify --key-file` uses (docs/protocol.md §8.5). A device key file cannot verify a MAC.
+ */
+export async function loadCheckpointKeys(path: string): Promise<CheckpointKeySource> {
+  const file = await loadKeyFile(path);
+  if (file.kind === "device") {
+    wipeKeyFile(file);
+    throw new KeyFileError(
+      path,
+      `${exportedKeys(file)}; checkpoint MACs need the gateway key file or an exported checkpoint key file (\`edgewarden keys export --checkpoint-key\`)`,
+    );
+  }
+  return checkpointKeysOf(file, path);
+}
+
+/** What an exported file holds, for a message refusing it. */
+function exportedKeys(file: Exclude<KeyFile, GatewayKeyFile>): string {
+  return file.kind === "device"
+    ? `holds the exported keys of device "${file.device}"`
+    : "holds only exported checkpoint keys";
 }
 
 async function readKeyFileBytes(path: string): Promise<Uint8Array> {
-  let handle: FileHandle;
   try {
-    // O_NOFOLLOW: a symlink is refused rather than followed; O_NONBLOCK: a FIFO cannot hang the open.
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    // No symlinks: a key file is named by its own path, so a link swapped in cannot redirect it.
+    return await readCheckedFile(path, {
+      private: true,
+      followSymlinks: false,
+      maxBytes: KEY_FILE_MAX_BYTES,
+    });
   } catch (error) {
-    throw new KeyFileError(path, openProblem(error), { cause: error });
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) {
-      throw new KeyFileError(
-        path,
-        `not a regular file (${info.isDirectory() ? "a directory" : "a device, FIFO or socket"})`,
-      );
+    if (error instanceof CheckedFileError) {
+      throw new KeyFileError(path, keyFileProblem(path, error.problem), { cause: error });
     }
-    if ((info.mode & 0o077) !== 0) {
-      const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
-      throw new KeyFileError(
-        path,
-        `holds a secret but is ${(info.mode & 0o044) !== 0 ? "readable" : "accessible"} by group or others (mode ${mode}); run: chmod 600 ${shellQuote(path)}`,
-      );
-    }
-    if (info.size > KEY_FILE_MAX_BYTES) {
-      throw new KeyFileError(
-        path,
-        `${info.size} bytes is too large for a key file (at most ${KEY_FILE_MAX_BYTES})`,
-      );
-    }
-    // One byte more than the cap, so that a file grown since the stat is still caught.
-    const buffer = new Uint8Array(KEY_FILE_MAX_BYTES + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) {
-        break;
-      }
-      length += bytesRead;
-      if (length > KEY_FILE_MAX_BYTES) {
-        buffer.fill(0);
-        throw new KeyFileError(path, `too large for a key file (more than ${KEY_FILE_MAX_BYTES} bytes)`);
-      }
-    }
-    const bytes = buffer.slice(0, length);
-    buffer.fill(0);
-    return bytes;
-  } finally {
-    await handle.close();
+    throw error;
   }
 }
 
-function openProblem(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
+/** The key file's wording of a problem: what is wrong and, where there is one, the fix. */
+function keyFileProblem(path: string, problem: CheckedFileProblem): string {
+  switch (problem.kind) {
+    case "open":
+      return openProblem(problem.code);
+    case "not-regular":
+      return `not a regular file (${problem.directory ? "a directory" : "a device, FIFO or socket"})`;
+    case "too-open":
+      return tooOpenText(path, problem.mode);
+    case "too-large":
+      return problem.size === undefined
+        ? `too large for a key file (more than ${problem.maxBytes} bytes)`
+        : `${problem.size} bytes is too large for a key file (at most ${problem.maxBytes})`;
+  }
+}
+
+function openProblem(code: string | undefined): string {
   switch (code) {
     case "ENOENT":
       return "does not exist (create one with `edgewarden keys generate --out FILE`)";
@@ -127,11 +149,8 @@ function openProblem(error: unknown): string {
     case "ENOTDIR":
       return "a part of the path is not a directory";
     default:
-      return `cannot be opened (${code ?? String(error)})`;
+      return `cannot be opened (${code ?? "unknown error"})`;
   }
 }
 
-/** The path as one shell word, so that the printed chmod can be pasted as it is. */
-export function shellQuote(path: string): string {
-  return /^[A-Za-z0-9_./@%+=:,-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
-}
+export { shellQuote };
