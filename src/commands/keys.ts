@@ -1,20 +1,25 @@
 /**
  * `edgewarden keys generate|show|rotate|export` (issue #3): the gateway master key file, its key
- * ids, and the derived per-device keys given to upstream consumers. Nothing here prints key
+ * ids, and the derived keys given upstream: per-device keys to open records, and (issue #5) the
+ * checkpoint keys to verify checkpoints (docs/protocol.md §2.4, §8.5). Nothing here prints key
  * bytes: `show` prints fingerprints, and error messages name files and ids only.
  */
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import {
+  type CheckpointKeyFile,
   createKeyFile,
   type DeviceKeyFile,
+  deriveCheckpointKey,
   deriveDeviceKey,
   deviceIdProblem,
+  exportCheckpointKeys,
   exportDeviceKeys,
   type GatewayKeyFile,
   gatewayIdProblem,
   isAlreadyExists,
+  type KeyFile,
   KeyFileError,
   KeyLookupError,
   keyFingerprint,
@@ -36,11 +41,13 @@ interface ShowOptions {
   keyFile: string;
   json?: boolean;
   device?: string;
+  checkpointKey?: boolean;
 }
 
 interface ExportOptions {
   keyFile: string;
-  device: string;
+  device?: string;
+  checkpointKey?: boolean;
   out: string;
   gateway?: string;
   force?: boolean;
@@ -64,10 +71,11 @@ export function registerKeys(program: Command, run: CommandRunner): void {
     )
     .option(...keyFileOption)
     .option("--device <id>", "also print the fingerprints of this device's derived keys (gateway files)")
+    .option("--checkpoint-key", "also print the fingerprints of the checkpoint keys (gateway files)")
     .option("--json", "print as one JSON object")
     .addHelpText(
       "after",
-      `${EXIT_CODES}\n\nCompare "show --device ID" on the gateway with "show" on an exported file to check an export.`,
+      `${EXIT_CODES}\n\nCompare "show --device ID" (or "show --checkpoint-key") on the gateway with "show" on an exported file to check an export.`,
     )
     .action((options: ShowOptions) => run(() => keysCommand("show", () => show(options))));
 
@@ -88,17 +96,24 @@ export function registerKeys(program: Command, run: CommandRunner): void {
   keys
     .command("export")
     .description(
-      "write the derived keys of one device, under every key id, for an upstream consumer (mode 0600)",
+      "write the derived keys of one device, or the checkpoint keys, under every key id, for an upstream consumer (mode 0600)",
     )
     .option(...keyFileOption)
-    .requiredOption("--device <id>", 'device id; "_gateway" for records of no device (events, checkpoints)')
-    .requiredOption("--out <file>", "device key file to write")
+    .option("--device <id>", 'device id; "_gateway" for records of no device (events, checkpoints)')
+    .option(
+      "--checkpoint-key",
+      "instead of a device's keys, the checkpoint keys: they verify the ledger's keyed checkpoints and open no record",
+    )
+    .requiredOption("--out <file>", "key file to write")
     .option("--gateway <id>", "record the gateway id in the file")
     .option("--force", "replace an existing --out file")
     .addHelpText(
       "after",
-      `${EXIT_CODES}\n\nThe file opens that device's records only; give a consumer one file per device it may read.\n` +
-        "Example: edgewarden keys export --device press-2 --gateway gw-1 --out press-2.key",
+      `${EXIT_CODES}\n\nA device file opens that device's records only; give a consumer one file per device it may read.\n` +
+        "A checkpoint key file lets an upstream check this gateway's checkpoints (`ledger verify --key-file`)\n" +
+        "without the master key; whoever holds it could also forge them, so give it only to the verifier.\n" +
+        "Examples: edgewarden keys export --device press-2 --gateway gw-1 --out press-2.key\n" +
+        "          edgewarden keys export --checkpoint-key --gateway gw-1 --out gw-1.checkpoint.key",
     )
     .action((options: ExportOptions) => run(() => keysCommand("export", () => exportKeys(options))));
 
@@ -151,12 +166,15 @@ async function show(options: ShowOptions): Promise<void> {
   }
   const file = await loadKeyFile(options.keyFile);
   try {
-    if (file.kind === "device" && device !== undefined) {
+    if (file.kind !== "gateway" && (device !== undefined || options.checkpointKey === true)) {
       throw new UsageError(
-        `${options.keyFile} is an exported device key file; --device applies to a gateway key file`,
+        `${options.keyFile} is an exported ${file.kind} key file; ${device === undefined ? "--checkpoint-key" : "--device"} applies to a gateway key file`,
       );
     }
-    const summary = file.kind === "gateway" ? gatewaySummary(file, device) : deviceSummary(file);
+    const summary =
+      file.kind === "gateway"
+        ? gatewaySummary(file, device, options.checkpointKey === true)
+        : exportedSummary(file);
     process.stdout.write(
       options.json === true
         ? `${JSON.stringify({ file: options.keyFile, ...summary })}\n`
@@ -185,15 +203,27 @@ async function rotate(keyFile: string): Promise<void> {
 }
 
 async function exportKeys(options: ExportOptions): Promise<void> {
-  checkOption("--device", deviceIdProblem(options.device));
+  const device = options.device;
+  if (options.checkpointKey === true && device !== undefined) {
+    throw new UsageError("--device and --checkpoint-key exclude each other: a file holds one kind of key");
+  }
+  if (options.checkpointKey !== true && device === undefined) {
+    throw new UsageError("name what to export: --device ID (a device's keys) or --checkpoint-key");
+  }
+  if (device !== undefined) {
+    checkOption("--device", deviceIdProblem(device));
+  }
   if (options.gateway !== undefined) {
     checkOption("--gateway", gatewayIdProblem(options.gateway));
   }
   await refuseSameFile(options.keyFile, options.out);
   const file = await loadGatewayKeys(options.keyFile);
-  let exported: DeviceKeyFile | undefined;
+  let exported: DeviceKeyFile | CheckpointKeyFile | undefined;
   try {
-    exported = exportDeviceKeys(file, options.device, options.gateway);
+    exported =
+      device === undefined
+        ? exportCheckpointKeys(file, options.gateway)
+        : exportDeviceKeys(file, device, options.gateway);
     await replaceKeyFile(options.out, exported, { overwrite: options.force === true }).catch(
       (error: unknown) => {
         throw isAlreadyExists(error)
@@ -201,9 +231,10 @@ async function exportKeys(options: ExportOptions): Promise<void> {
           : error;
       },
     );
+    const what = device === undefined ? "checkpoint keys" : `keys of device ${device}`;
     const gateway = options.gateway === undefined ? "" : ` of gateway ${options.gateway}`;
     process.stdout.write(
-      `wrote ${options.out} (mode 0600): keys of device ${options.device}${gateway} under ${exported.keys.map((k) => k.id).join(", ")}\n`,
+      `wrote ${options.out} (mode 0600): ${what}${gateway} under ${exported.keys.map((k) => k.id).join(", ")}\n`,
     );
   } finally {
     wipeKeyFile(file);
@@ -224,7 +255,7 @@ async function refuseSameFile(keyFile: string, out: string): Promise<void> {
   const [a, b] = await Promise.all([stat(keyFile).catch(() => undefined), stat(out).catch(() => undefined)]);
   const sameInode = a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
   if (sameInode || resolve(keyFile) === resolve(out)) {
-    throw new UsageError(`--out ${out} is the key file itself; name a new file for the device keys`);
+    throw new UsageError(`--out ${out} is the key file itself; name a new file for the exported keys`);
   }
 }
 
@@ -234,6 +265,7 @@ interface KeySummary {
   readonly created?: string;
   readonly active?: boolean;
   readonly deviceFingerprint?: string;
+  readonly checkpointFingerprint?: string;
 }
 
 type FileSummary =
@@ -248,42 +280,54 @@ type FileSummary =
       readonly device: string;
       readonly gateway?: string;
       readonly keys: KeySummary[];
+    }
+  | {
+      readonly format: "checkpoint";
+      readonly gateway?: string;
+      readonly keys: KeySummary[];
     };
 
-function gatewaySummary(file: GatewayKeyFile, device: string | undefined): FileSummary {
-  const keys = file.keys.map((key): KeySummary => {
-    let deviceFingerprint: string | undefined;
-    if (device !== undefined) {
-      const derived = deriveDeviceKey(key.secret, key.id, device);
-      deviceFingerprint = keyFingerprint(derived);
-      derived.fill(0);
-    }
-    return {
+function gatewaySummary(file: GatewayKeyFile, device: string | undefined, checkpoint: boolean): FileSummary {
+  const fingerprintOf = (derived: Uint8Array) => {
+    const fingerprint = keyFingerprint(derived);
+    derived.fill(0);
+    return fingerprint;
+  };
+  const keys = file.keys.map(
+    (key): KeySummary => ({
       id: key.id,
       created: key.created,
       active: key.id === file.active,
       fingerprint: keyFingerprint(key.secret),
-      ...(deviceFingerprint === undefined ? {} : { deviceFingerprint }),
-    };
-  });
+      ...(device === undefined
+        ? {}
+        : { deviceFingerprint: fingerprintOf(deriveDeviceKey(key.secret, key.id, device)) }),
+      ...(checkpoint
+        ? { checkpointFingerprint: fingerprintOf(deriveCheckpointKey(key.secret, key.id)) }
+        : {}),
+    }),
+  );
   return { format: "gateway", active: file.active, ...(device === undefined ? {} : { device }), keys };
 }
 
-function deviceSummary(file: DeviceKeyFile): FileSummary {
-  return {
-    format: "device",
-    device: file.device,
-    ...(file.gateway === undefined ? {} : { gateway: file.gateway }),
-    keys: file.keys.map((key) => ({ id: key.id, fingerprint: keyFingerprint(key.secret) })),
-  };
+function exportedSummary(file: Exclude<KeyFile, GatewayKeyFile>): FileSummary {
+  const gateway = file.gateway === undefined ? {} : { gateway: file.gateway };
+  const keys = file.keys.map((key) => ({ id: key.id, fingerprint: keyFingerprint(key.secret) }));
+  return file.kind === "device"
+    ? { format: "device", device: file.device, ...gateway, keys }
+    : { format: "checkpoint", ...gateway, keys };
 }
 
 function formatSummary(path: string, summary: FileSummary): string {
   const count = `${summary.keys.length} key id(s)`;
+  const gateway =
+    summary.format === "gateway" || summary.gateway === undefined ? "" : ` (gateway ${summary.gateway})`;
   const head =
     summary.format === "gateway"
       ? `${path}: gateway master key file, ${count}, active ${summary.active}`
-      : `${path}: device key file of device ${summary.device}${summary.gateway === undefined ? "" : ` (gateway ${summary.gateway})`}, ${count}`;
+      : summary.format === "device"
+        ? `${path}: device key file of device ${summary.device}${gateway}, ${count}`
+        : `${path}: checkpoint key file${gateway}, ${count}`;
   const lines = summary.keys.map((key) =>
     [
       key.id,
@@ -291,7 +335,10 @@ function formatSummary(path: string, summary: FileSummary): string {
       `fingerprint ${key.fingerprint}`,
       ...(key.deviceFingerprint === undefined
         ? []
-        : [`device ${summary.device ?? ""} fingerprint ${key.deviceFingerprint}`]),
+        : [`device ${"device" in summary ? summary.device : ""} fingerprint ${key.deviceFingerprint}`]),
+      ...(key.checkpointFingerprint === undefined
+        ? []
+        : [`checkpoint key fingerprint ${key.checkpointFingerprint}`]),
       ...(key.active === true ? ["(active)"] : []),
     ].join("  "),
   );

@@ -3,7 +3,8 @@
  * daemon's ledger directory: -d DIR, or the config's storage.dir with -c FILE.
  *
  *   verify  the chain (verifyChain.ts): one JSON summary line; exit 3 on any altered, missing or
- *           reordered record, or a bad checkpoint (MACs checked with --key-file, a gateway key file)
+ *           reordered record, or a bad checkpoint (MACs checked with --key-file: the gateway key
+ *           file, or a checkpoint key file from `keys export --checkpoint-key`, protocol.md §8.5)
  *   tail    the last -n entries as stored, one JSON line each, in seq order
  *   stats   records, seqs, bytes, the acked cursor, backlog and the oldest unacknowledged entry
  *
@@ -14,7 +15,7 @@
 import type { Command } from "commander";
 import { formatIssue } from "../config/configIssue.js";
 import { loadConfigFile } from "../config/loadConfig.js";
-import { KeyFileError, type KeyRing, loadKeyRing } from "../crypto/keys/index.js";
+import { type CheckpointKeySource, KeyFileError, loadCheckpointKeys } from "../crypto/keys/index.js";
 import { LedgerCorruptError } from "../ledger/ledgerErrors.js";
 import {
   asUnopenable,
@@ -62,7 +63,10 @@ export function registerLedger(program: Command, run: CommandRunner): void {
       .command("verify")
       .description("walk the hash chain and print a JSON summary with the first bad record"),
   )
-    .option("--key-file <file>", "gateway key file: also verify the keyed checkpoints' MACs")
+    .option(
+      "--key-file <file>",
+      "gateway key file, or a checkpoint key file (keys export --checkpoint-key): also verify the keyed checkpoints' MACs",
+    )
     .addHelpText(
       "after",
       [
@@ -147,14 +151,10 @@ async function ledgerDir(options: DirOptions): Promise<string> {
 
 async function verify(options: VerifyOptions): Promise<number> {
   const dir = await ledgerDir(options);
-  let keys: KeyRing | undefined;
+  // A device key file is refused by loadCheckpointKeys (KeyFileError, exit 2): it cannot check a MAC.
+  let keys: CheckpointKeySource | undefined;
   if (options.keyFile !== undefined) {
-    keys = await loadKeyRing(options.keyFile);
-    if (keys.kind !== "gateway") {
-      throw new UsageError(
-        `${options.keyFile} is an exported device key file; checkpoint MACs need the gateway key file`,
-      );
-    }
+    keys = await loadCheckpointKeys(options.keyFile);
   }
   const summary = await verifyChain(dir, keys === undefined ? {} : { keys });
   await writeOut(`${JSON.stringify(summary)}\n`);

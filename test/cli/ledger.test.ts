@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { exportDeviceKeys, serializeKeyFile } from "../../src/crypto/keys/index.js";
+import { exportCheckpointKeys, exportDeviceKeys, serializeKeyFile } from "../../src/crypto/keys/index.js";
 import type { LedgerEntry } from "../../src/ledger/ledgerEntry.js";
 import { gatewayRing, MASTER_K1, MASTER_K2 } from "../fixtures/protocol/envelopeFixtures.js";
 import { edgewarden } from "../helpers/daemon.js";
@@ -142,6 +142,31 @@ describe("edgewarden ledger verify", () => {
     const deviceFile = join(work, "press-2.key");
     await writeFile(deviceFile, serializeKeyFile(exportDeviceKeys(GATEWAY_FILE, "press-2")), { mode: 0o600 });
     expect(verify("--key-file", deviceFile)).toMatchObject({ code: 2, stderr: /need the gateway key file/ });
+  });
+
+  it("verifies the MACs with an exported checkpoint key file as with the gateway key file", async () => {
+    const checkpointFile = join(work, "gw.checkpoint.key");
+    await writeFile(checkpointFile, serializeKeyFile(exportCheckpointKeys(GATEWAY_FILE)), { mode: 0o600 });
+    expect(verify("--key-file", checkpointFile)).toMatchObject({
+      code: 0,
+      summary: { ok: true, checkpoints: { checked: 4, bad: 0, keyed: true } },
+    });
+    // Exported before k2 existed: the checkpoints made under k2 cannot be verified, so not sound.
+    const beforeRotation = join(work, "k1-only.checkpoint.key");
+    const k1Only = { ...GATEWAY_FILE, active: "k1", keys: GATEWAY_FILE.keys.slice(0, 1) };
+    await writeFile(beforeRotation, serializeKeyFile(exportCheckpointKeys(k1Only)), { mode: 0o600 });
+    expect(verify("--key-file", beforeRotation)).toMatchObject({
+      code: 3,
+      summary: { firstBad: { seq: 25, reason: "checkpoint key unknown" } },
+    });
+    await putRawEntries(
+      dir,
+      rewriteConsistently(entries, 10, (entry) => ({ ...entry, body: entry.body.replace("rpm", "RPM") })),
+    );
+    expect(verify("--key-file", checkpointFile)).toMatchObject({
+      code: 3,
+      summary: { ok: false, firstBad: { seq: 25, reason: "checkpoint mac mismatch" } },
+    });
   });
 
   it("takes the directory from the config's storage.dir with -c", async () => {

@@ -20,9 +20,12 @@ export { KeyFileError, KeyLookupError } from "./errors.js";
 export { FINGERPRINT_LABEL, keyFingerprint } from "./fingerprint.js";
 export { deviceIdProblem, gatewayIdProblem, keyIdNumber, keyIdProblem } from "./identifiers.js";
 export {
+  CHECKPOINT_KEY_FORMAT,
+  type CheckpointKeyFile,
   DEVICE_KEY_FORMAT,
   type DeviceKey,
   type DeviceKeyFile,
+  type EnvelopeKeyFile,
   GATEWAY_KEY_FORMAT,
   type GatewayKey,
   type GatewayKeyFile,
@@ -32,10 +35,16 @@ export {
   serializeKeyFile,
   wipeKeyFile,
 } from "./keyFile.js";
-export { exportDeviceKeys, newGatewayKeyFile, rotateGatewayKeys } from "./keyOperations.js";
-export { type KeyRing, keyRingOf } from "./keyRing.js";
+export {
+  exportCheckpointKeys,
+  exportDeviceKeys,
+  newGatewayKeyFile,
+  rotateGatewayKeys,
+} from "./keyOperations.js";
+export { type CheckpointKeySource, checkpointKeysOf, type KeyRing, keyRingOf } from "./keyRing.js";
 export {
   KEY_FILE_MAX_BYTES,
+  loadCheckpointKeys,
   loadDeviceKeys,
   loadGatewayKeys,
   loadKeyFile,

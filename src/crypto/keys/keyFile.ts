@@ -1,22 +1,26 @@
 /**
- * The two key file formats (issue #3; fixed in docs/protocol.md), parsed strictly and written
- * canonically. Both are UTF-8 JSON, pretty-printed with two spaces and a trailing newline:
+ * The key file formats (issue #3, and the checkpoint key file of issue #5; fixed in
+ * docs/protocol.md §2.1, §2.4, §8.5), parsed strictly and written canonically. All are UTF-8 JSON,
+ * pretty-printed with two spaces and a trailing newline:
  *
- *   gateway: {"format": "edgewarden-gateway-key", "version": 1, "active": "k2",
- *             "keys": [{"id": "k1", "created": "<ISO-8601 UTC>", "secret": "<base64url, 32 bytes>"}, ...]}
- *   device:  {"format": "edgewarden-device-key", "version": 1, "device": "press-2", "gateway"?: "gw-1",
- *             "keys": [{"id": "k1", "secret": "<base64url, 16 bytes>"}, ...]}
+ *   gateway:    {"format": "edgewarden-gateway-key", "version": 1, "active": "k2",
+ *                "keys": [{"id": "k1", "created": "<ISO-8601 UTC>", "secret": "<base64url, 32 bytes>"}, ...]}
+ *   device:     {"format": "edgewarden-device-key", "version": 1, "device": "press-2", "gateway"?: "gw-1",
+ *                "keys": [{"id": "k1", "secret": "<base64url, 16 bytes>"}, ...]}
+ *   checkpoint: {"format": "edgewarden-checkpoint-key", "version": 1, "gateway"?: "gw-1",
+ *                "keys": [{"id": "k1", "secret": "<base64url, 32 bytes>"}, ...]}
  *
  * Parsing stops at the first problem and names it; unknown fields are refused so that a typo
  * ("secrets") is not silently ignored. No message ever includes a secret.
  */
 import { decodeBase64url, encodeBase64url } from "./base64url.js";
-import { DEVICE_KEY_BYTES, MASTER_KEY_BYTES } from "./derivation.js";
+import { CHECKPOINT_KEY_BYTES, DEVICE_KEY_BYTES, MASTER_KEY_BYTES } from "./derivation.js";
 import { KeyFileError, quoteForMessage } from "./errors.js";
 import { deviceIdProblem, gatewayIdProblem, keyIdProblem } from "./identifiers.js";
 
 export const GATEWAY_KEY_FORMAT = "edgewarden-gateway-key";
 export const DEVICE_KEY_FORMAT = "edgewarden-device-key";
+export const CHECKPOINT_KEY_FORMAT = "edgewarden-checkpoint-key";
 export const KEY_FILE_VERSION = 1;
 
 export interface GatewayKey {
@@ -46,7 +50,19 @@ export interface DeviceKeyFile {
   readonly keys: readonly DeviceKey[];
 }
 
-export type KeyFile = GatewayKeyFile | DeviceKeyFile;
+/** The derived checkpoint keys of a gateway (docs/protocol.md §8.5), for an upstream verifier. */
+export interface CheckpointKeyFile {
+  readonly kind: "checkpoint";
+  readonly gateway?: string;
+  /** secret: the 32-byte checkpoint key (HMAC-SHA256) of key id `id`. */
+  readonly keys: readonly DeviceKey[];
+}
+
+/** The files that open envelopes: a KeyRing is made of one of these. */
+export type EnvelopeKeyFile = GatewayKeyFile | DeviceKeyFile;
+export type KeyFile = EnvelopeKeyFile | CheckpointKeyFile;
+
+const FORMATS = `"${GATEWAY_KEY_FORMAT}", "${DEVICE_KEY_FORMAT}" or "${CHECKPOINT_KEY_FORMAT}"`;
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 
@@ -67,6 +83,10 @@ export function parseKeyFile(text: string, source: string): KeyFile {
       checkVersionAndFields(root, ["format", "version", "device", "gateway", "keys"], fail);
       return parseDeviceKeyFile(root, { fail, decoded });
     }
+    if (format === CHECKPOINT_KEY_FORMAT) {
+      checkVersionAndFields(root, ["format", "version", "gateway", "keys"], fail);
+      return parseCheckpointKeyFile(root, { fail, decoded });
+    }
   } catch (error) {
     // Best effort: secrets decoded before the problem was found are wiped.
     for (const bytes of decoded) {
@@ -76,33 +96,48 @@ export function parseKeyFile(text: string, source: string): KeyFile {
   }
   return fail(
     format === undefined
-      ? `not an edgewarden key file (no "format"; expected "${GATEWAY_KEY_FORMAT}" or "${DEVICE_KEY_FORMAT}")`
-      : `format ${quoteForMessage(format)} is not an edgewarden key file (expected "${GATEWAY_KEY_FORMAT}" or "${DEVICE_KEY_FORMAT}")`,
+      ? `not an edgewarden key file (no "format"; expected ${FORMATS})`
+      : `format ${quoteForMessage(format)} is not an edgewarden key file (expected ${FORMATS})`,
   );
 }
 
 /** The canonical text of a key file: two-space JSON and a trailing newline. */
 export function serializeKeyFile(file: KeyFile): string {
-  const json =
-    file.kind === "gateway"
-      ? {
-          format: GATEWAY_KEY_FORMAT,
-          version: KEY_FILE_VERSION,
-          active: file.active,
-          keys: file.keys.map((key) => ({
-            id: key.id,
-            created: key.created,
-            secret: encodeBase64url(key.secret),
-          })),
-        }
-      : {
-          format: DEVICE_KEY_FORMAT,
-          version: KEY_FILE_VERSION,
-          device: file.device,
-          ...(file.gateway === undefined ? {} : { gateway: file.gateway }),
-          keys: file.keys.map((key) => ({ id: key.id, secret: encodeBase64url(key.secret) })),
-        };
-  return `${JSON.stringify(json, null, 2)}\n`;
+  return `${JSON.stringify(keyFileJson(file), null, 2)}\n`;
+}
+
+function keyFileJson(file: KeyFile): JsonObject {
+  const secrets = (keys: readonly DeviceKey[]) =>
+    keys.map((key) => ({ id: key.id, secret: encodeBase64url(key.secret) }));
+  const gateway = file.kind !== "gateway" && file.gateway !== undefined ? { gateway: file.gateway } : {};
+  switch (file.kind) {
+    case "gateway":
+      return {
+        format: GATEWAY_KEY_FORMAT,
+        version: KEY_FILE_VERSION,
+        active: file.active,
+        keys: file.keys.map((key) => ({
+          id: key.id,
+          created: key.created,
+          secret: encodeBase64url(key.secret),
+        })),
+      };
+    case "device":
+      return {
+        format: DEVICE_KEY_FORMAT,
+        version: KEY_FILE_VERSION,
+        device: file.device,
+        ...gateway,
+        keys: secrets(file.keys),
+      };
+    case "checkpoint":
+      return {
+        format: CHECKPOINT_KEY_FORMAT,
+        version: KEY_FILE_VERSION,
+        ...gateway,
+        keys: secrets(file.keys),
+      };
+  }
 }
 
 /** Overwrites every secret the file holds with zeros: best effort, once the file is no longer needed. */
@@ -199,23 +234,38 @@ function parseDeviceKeyFile(root: JsonObject, context: ParseContext): DeviceKeyF
   if (badDevice !== undefined) {
     fail(`device: ${badDevice}`);
   }
+  const gateway = optionalGateway(root, fail);
+  const keys = derivedKeys(root, DEVICE_KEY_BYTES, "device", context);
+  return { kind: "device", device, ...(gateway === undefined ? {} : { gateway }), keys };
+}
+
+function parseCheckpointKeyFile(root: JsonObject, context: ParseContext): CheckpointKeyFile {
+  const gateway = optionalGateway(root, context.fail);
+  const keys = derivedKeys(root, CHECKPOINT_KEY_BYTES, "checkpoint", context);
+  return { kind: "checkpoint", ...(gateway === undefined ? {} : { gateway }), keys };
+}
+
+function optionalGateway(root: JsonObject, fail: Fail): string | undefined {
   const gateway = root.gateway;
   if (gateway !== undefined && (typeof gateway !== "string" || gatewayIdProblem(gateway) !== undefined)) {
     fail(
       `gateway: ${typeof gateway === "string" ? gatewayIdProblem(gateway) : "must be a gateway id (text)"}`,
     );
   }
+  return typeof gateway === "string" ? gateway : undefined;
+}
+
+/** The keys of an exported file: an id and a derived secret of `bytes` bytes each. */
+function derivedKeys(root: JsonObject, bytes: number, kind: string, context: ParseContext): DeviceKey[] {
+  const { fail } = context;
   const keys = keyEntries(root, fail).map((entry, index): DeviceKey => {
     const where = `keys[${index}]`;
     const object = asObject(entry, where, fail);
     checkFields(object, ["id", "secret"], `${where}: `, fail);
-    return {
-      id: keyId(object, where, fail),
-      secret: secret(object, where, DEVICE_KEY_BYTES, "device", context),
-    };
+    return { id: keyId(object, where, fail), secret: secret(object, where, bytes, kind, context) };
   });
   checkUniqueIds(keys, fail);
-  return { kind: "device", device, ...(typeof gateway === "string" ? { gateway } : {}), keys };
+  return keys;
 }
 
 function keyEntries(root: JsonObject, fail: Fail): unknown[] {

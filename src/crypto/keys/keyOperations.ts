@@ -3,10 +3,10 @@
  * Writing them to disk is writeKeyFile.ts.
  */
 import { randomBytes } from "@noble/hashes/utils.js";
-import { deriveDeviceKey, MASTER_KEY_BYTES } from "./derivation.js";
+import { deriveCheckpointKey, deriveDeviceKey, MASTER_KEY_BYTES } from "./derivation.js";
 import { KeyLookupError } from "./errors.js";
 import { deviceIdProblem, gatewayIdProblem, keyIdNumber } from "./identifiers.js";
-import type { DeviceKeyFile, GatewayKey, GatewayKeyFile } from "./keyFile.js";
+import type { CheckpointKeyFile, DeviceKeyFile, GatewayKey, GatewayKeyFile } from "./keyFile.js";
 
 /** A new gateway key file with one fresh 256-bit master secret, k1, active. */
 export function newGatewayKeyFile(now: Date): GatewayKeyFile {
@@ -40,6 +40,24 @@ export function exportDeviceKeys(file: GatewayKeyFile, deviceId: string, gateway
     device: deviceId,
     ...(gatewayId === undefined ? {} : { gateway: gatewayId }),
     keys: file.keys.map((key) => ({ id: key.id, secret: deriveDeviceKey(key.secret, key.id, deviceId) })),
+  };
+}
+
+/**
+ * The checkpoint key file of a gateway for an upstream verifier (docs/protocol.md §8.5): the
+ * checkpoint key under every key id, so checkpoints made before a rotation still verify. It
+ * verifies (and could forge) checkpoint MACs, and opens no envelope: no device key and no master
+ * secret can be had from it (HKDF outputs under distinct labels).
+ */
+export function exportCheckpointKeys(file: GatewayKeyFile, gatewayId?: string): CheckpointKeyFile {
+  const problem = gatewayId === undefined ? undefined : gatewayIdProblem(gatewayId);
+  if (problem !== undefined) {
+    throw new KeyLookupError(problem);
+  }
+  return {
+    kind: "checkpoint",
+    ...(gatewayId === undefined ? {} : { gateway: gatewayId }),
+    keys: file.keys.map((key) => ({ id: key.id, secret: deriveCheckpointKey(key.secret, key.id) })),
   };
 }
 

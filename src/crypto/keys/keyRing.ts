@@ -7,10 +7,10 @@
 import { deriveCheckpointKey, deriveDeviceKey, GATEWAY_KEY_DEVICE } from "./derivation.js";
 import { KeyLookupError, quoteForMessage } from "./errors.js";
 import { deviceIdProblem, keyIdProblem } from "./identifiers.js";
-import type { KeyFile } from "./keyFile.js";
+import type { CheckpointKeyFile, EnvelopeKeyFile, GatewayKeyFile } from "./keyFile.js";
 
 export interface KeyRing {
-  readonly kind: KeyFile["kind"];
+  readonly kind: EnvelopeKeyFile["kind"];
   /** The key file the ring came from, for messages. */
   readonly source: string;
   /** Key ids in file order. */
@@ -31,7 +31,7 @@ export interface KeyRing {
 }
 
 /** A ring over a parsed key file. It keeps (does not copy) the file's secrets; wipe the file when done. */
-export function keyRingOf(file: KeyFile, source: string): KeyRing {
+export function keyRingOf(file: EnvelopeKeyFile, source: string): KeyRing {
   const keyIds = file.keys.map((key) => key.id);
   const findKey = (deviceId: string, keyId: string) => {
     const problem = deviceIdProblem(deviceId) ?? keyIdProblem(keyId);
@@ -76,6 +76,49 @@ export function keyRingOf(file: KeyFile, source: string): KeyRing {
         );
       }
       return deriveCheckpointKey(findKey(GATEWAY_KEY_DEVICE, keyId).secret, keyId);
+    },
+  };
+}
+
+/**
+ * What verifies keyed checkpoints (docs/protocol.md §8.5): the gateway key file, which derives
+ * the checkpoint keys, or an exported checkpoint key file (`keys export --checkpoint-key`), which
+ * holds them and nothing else — so an upstream verifier needs no master secret.
+ */
+export interface CheckpointKeySource {
+  readonly kind: "gateway" | "checkpoint";
+  readonly source: string;
+  keyIds(): readonly string[];
+  /** The 32-byte checkpoint key of `keyId`, as a fresh array; KeyLookupError for an unknown key id. */
+  checkpointKey(keyId: string): Uint8Array;
+}
+
+/** Checkpoint keys over a parsed file. It keeps (does not copy) the file's secrets; wipe the file when done. */
+export function checkpointKeysOf(
+  file: GatewayKeyFile | CheckpointKeyFile,
+  source: string,
+): CheckpointKeySource {
+  if (file.kind === "gateway") {
+    const ring = keyRingOf(file, source);
+    return { kind: "gateway", source, keyIds: ring.keyIds, checkpointKey: ring.checkpointKey };
+  }
+  const keyIds = file.keys.map((key) => key.id);
+  return {
+    kind: "checkpoint",
+    source,
+    keyIds: () => keyIds,
+    checkpointKey: (keyId) => {
+      const problem = keyIdProblem(keyId);
+      if (problem !== undefined) {
+        throw new KeyLookupError(problem);
+      }
+      const key = file.keys.find((k) => k.id === keyId);
+      if (key === undefined) {
+        throw new KeyLookupError(
+          `${source} has no checkpoint key ${quoteForMessage(keyId)} (it holds ${keyIds.join(", ")}); export it again after a rotation`,
+        );
+      }
+      return key.secret.slice();
     },
   };
 }
