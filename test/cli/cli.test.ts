@@ -1,21 +1,8 @@
-import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const root = join(import.meta.dirname, "..", "..");
-const cli = join(root, "dist", "cli.js");
-
-function edgewarden(args: readonly string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [cli, ...args], {
-    cwd: root,
-    encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
-    timeout: 20_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { edgewarden } from "../helpers/daemon.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -70,15 +57,15 @@ describe("edgewarden check", () => {
       file,
       "gateway: { id: gw-1, site: lab }\nuplink: { url: 'mqtt://b:1883' }\ncrypto: { encryption: none }\n",
     );
-    expect(edgewarden(["check"], { EDGEWARDEN_CONFIG: file }).code).toBe(0);
-    expect(edgewarden(["check", "--strict"], { EDGEWARDEN_CONFIG: file }).code).toBe(2);
+    expect(edgewarden(["check"], { env: { EDGEWARDEN_CONFIG: file } }).code).toBe(0);
+    expect(edgewarden(["check", "--strict"], { env: { EDGEWARDEN_CONFIG: file } }).code).toBe(2);
   });
 
   it("prints the effective config with --print", async () => {
     const file = join(dir, "print.yaml");
     await writeFile(file, "gateway: { id: gw-1, site: lab }\n");
     const { code, stdout } = edgewarden(["check", "--print", "-c", file], {
-      EDGEWARDEN_STORAGE__COMMIT_INTERVAL: "20ms",
+      env: { EDGEWARDEN_STORAGE__COMMIT_INTERVAL: "20ms" },
     });
     expect(code).toBe(0);
     const config = JSON.parse(stdout) as { storage: { commitInterval: number; dir: string } };

@@ -3,7 +3,6 @@
  * of topic and payload in, opened records out in order, every rejected line on stderr with its
  * number, exit 3 if any was rejected, 2 for a key file that cannot be used.
  */
-import { spawnSync } from "node:child_process";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,21 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EnvelopeHeader, sealEnvelope } from "../../src/crypto/envelope/index.js";
 import { gatewayRing, HEADER, MASTER_K1, MASTER_K2 } from "../fixtures/protocol/envelopeFixtures.js";
 import { protocolExample } from "../fixtures/protocol/protocolDoc.js";
-import { cliPath, repoRoot } from "../helpers/paths.js";
+import { edgewarden } from "../helpers/daemon.js";
 
 const ring = gatewayRing();
 const topicOf = (device: string, stream = "data") => `edgewarden/hm3/hm3-gw-01/${device}/${stream}`;
 
 function decrypt(keyFile: string, input: string) {
-  const result = spawnSync(process.execPath, [cliPath, "decrypt", "--key-file", keyFile], {
-    cwd: repoRoot,
-    encoding: "utf8",
-    input,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-    timeout: 20_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  return edgewarden(["decrypt", "--key-file", keyFile], { input, maxBuffer: 64 * 1024 * 1024 });
 }
 
 /** One input line: the record `{"seq": "<seq>", "device": ...}` sealed for `device`'s data topic. */

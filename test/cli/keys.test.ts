@@ -2,13 +2,12 @@
  * `edgewarden keys` on the built CLI (issue #3): generate, show, rotate and export as an operator
  * runs them, with the exit codes and messages they promise and no secret on the terminal.
  */
-import { spawnSync } from "node:child_process";
 import { hkdfSync } from "node:crypto";
 import { chmod, copyFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cliPath, repoRoot } from "../helpers/paths.js";
+import { edgewarden } from "../helpers/daemon.js";
 
 interface GatewayFileJson {
   format: string;
@@ -23,16 +22,6 @@ interface DeviceFileJson {
   device: string;
   gateway?: string;
   keys: { id: string; secret: string }[];
-}
-
-function edgewarden(args: readonly string[]) {
-  const result = spawnSync(process.execPath, [cliPath, ...args], {
-    cwd: repoRoot,
-    encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-    timeout: 20_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 const readJson = async <T>(path: string) => JSON.parse(await readFile(path, "utf8")) as T;
@@ -254,5 +243,92 @@ describe("edgewarden keys export", () => {
     expect(same.code).toBe(2);
     expect(same.stderr).toMatch(/is the key file itself/);
     expect(await readFile(keyFile, "utf8")).toBe(before);
+  });
+});
+
+describe("edgewarden keys export --checkpoint-key", () => {
+  /** The checkpoint key as docs/protocol.md §8.5 defines it, computed by node:crypto. */
+  const checkpointKey = (masterText: string, keyId: string) =>
+    Buffer.from(
+      hkdfSync(
+        "sha256",
+        Buffer.from(masterText, "base64url"),
+        Buffer.from("edgewarden/v1"),
+        Buffer.from(`checkpoint-key\u0000${keyId}`, "utf8"),
+        32,
+      ),
+    ).toString("base64url");
+
+  it("writes a 0600 checkpoint key file under every key id, printing no key bytes", async () => {
+    edgewarden(["keys", "generate", "--out", keyFile]);
+    edgewarden(["keys", "rotate", "--key-file", keyFile]);
+    const out = join(dir, "gw-1.checkpoint.key");
+    const args = ["keys", "export", "--key-file", keyFile, "--checkpoint-key", "--gateway", "gw-1"];
+    const { code, stdout, stderr } = edgewarden([...args, "--out", out]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(
+      /wrote .*gw-1\.checkpoint\.key \(mode 0600\): checkpoint keys of gateway gw-1 under k1, k2\n$/,
+    );
+    expect(await modeOf(out)).toBe(0o600);
+    const master = await readJson<GatewayFileJson>(keyFile);
+    const exported = await readJson<Record<string, unknown>>(out);
+    expect(exported).toEqual({
+      format: "edgewarden-checkpoint-key",
+      version: 1,
+      gateway: "gw-1",
+      keys: master.keys.map((k) => ({ id: k.id, secret: checkpointKey(k.secret, k.id) })),
+    });
+    for (const key of master.keys) {
+      expect(stdout + stderr).not.toContain(checkpointKey(key.secret, key.id));
+    }
+    // `show` of the export and `show --checkpoint-key` of the gateway file agree on the fingerprints.
+    const shown = (file: string, ...extra: string[]) =>
+      JSON.parse(edgewarden(["keys", "show", "--json", "--key-file", file, ...extra]).stdout) as {
+        format: string;
+        keys: { fingerprint: string; checkpointFingerprint?: string }[];
+      };
+    const fromExport = shown(out);
+    expect(fromExport.format).toBe("checkpoint");
+    expect(fromExport.keys.map((k) => k.fingerprint)).toEqual(
+      shown(keyFile, "--checkpoint-key").keys.map((k) => k.checkpointFingerprint),
+    );
+    expect(edgewarden(["keys", "show", "--key-file", out]).stdout).toMatch(
+      /checkpoint key file \(gateway gw-1\), 2 key id\(s\)/,
+    );
+  });
+
+  it("refuses --device with --checkpoint-key, and neither", () => {
+    edgewarden(["keys", "generate", "--out", keyFile]);
+    const out = join(dir, "x.key");
+    const both = edgewarden([
+      "keys",
+      "export",
+      "--key-file",
+      keyFile,
+      "--device",
+      "d",
+      "--checkpoint-key",
+      "--out",
+      out,
+    ]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--device and --checkpoint-key exclude each other/);
+    const neither = edgewarden(["keys", "export", "--key-file", keyFile, "--out", out]);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toMatch(/name what to export: --device ID .* or --checkpoint-key/);
+  });
+
+  it("is refused by decrypt and rotate, which need envelope or master keys", () => {
+    edgewarden(["keys", "generate", "--out", keyFile]);
+    const out = join(dir, "cp.key");
+    expect(edgewarden(["keys", "export", "--key-file", keyFile, "--checkpoint-key", "--out", out]).code).toBe(
+      0,
+    );
+    const decrypt = edgewarden(["decrypt", "--key-file", out], { input: "" });
+    expect(decrypt.code).toBe(2);
+    expect(decrypt.stderr).toMatch(/cp\.key: holds only exported checkpoint keys: they verify checkpoints/);
+    const rotate = edgewarden(["keys", "rotate", "--key-file", out]);
+    expect(rotate.code).toBe(2);
+    expect(rotate.stderr).toMatch(/holds only exported checkpoint keys, not a gateway master key/);
   });
 });

@@ -3,35 +3,15 @@
  * line per sample and exits 1 when a tag is bad, --explain prints the plan without touching the
  * wire, --decode-all shows every order side by side, and bad usage exits 2.
  */
-import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { edgewardenAsync } from "../helpers/daemon.js";
 import { type PymodbusServer, startPymodbusServer } from "../helpers/pymodbusServer.js";
 import { Resources } from "../helpers/resources.js";
 
-const root = join(import.meta.dirname, "..", "..");
-const cli = join(root, "dist", "cli.js");
-
-function edgewarden(
-  args: readonly string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? "" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+// Not the blocking edgewarden(): the pymodbus server's pipes are read by this process.
+const edgewarden = edgewardenAsync;
 
 // pi as float32 in CDAB (0x0FDB 0x4049); 2^64 - 59 as uint64 ABCD; 90.0 as float32 ABCD.
 const HOLDING = [0x42b4, 0x0000, 0x0fdb, 0x4049, 0xffff, 0xffff, 0xffff, 0xffc5];

@@ -2,7 +2,7 @@
  * Spawning the built daemon (`node dist/cli.js run -c FILE`) with a clean environment and
  * optional preload fixtures, plus the config files and log-line predicates the tests share.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -26,6 +26,8 @@ export interface SpawnDaemonOptions {
   /** Fixture file names under test/fixtures, loaded with `node --import`. */
   readonly preload?: readonly string[];
   readonly name?: string;
+  /** Open a Node IPC channel to the daemon (its messages collect in LineChild.messages). */
+  readonly ipc?: boolean;
 }
 
 export function spawnDaemon(resources: Resources, options: SpawnDaemonOptions): LineChild {
@@ -41,6 +43,7 @@ export function spawnDaemon(resources: Resources, options: SpawnDaemonOptions): 
       {
         cwd: repoRoot,
         env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...options.env },
+        ipc: options.ipc ?? false,
       },
     ),
   );
@@ -133,20 +136,68 @@ export function childCommands(pid: number): string[] {
 /** Components every daemon runs between the instance lock and the sources (issue #5), uplink off. */
 export const OUTBOX_COMPONENTS = ["ledger", "ledger-events", "pipeline-metrics"] as const;
 
+export interface EdgewardenRunOptions {
+  /** Added to a minimal environment (PATH only), e.g. EDGEWARDEN_* overrides. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Written to the CLI's stdin, which is then closed (e.g. `decrypt`'s JSON lines). */
+  readonly input?: string;
+  /** Largest stdout or stderr kept, in bytes (spawnSync's default is 1 MiB). */
+  readonly maxBuffer?: number;
+}
+
+export interface EdgewardenResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** How long one CLI run may take before it is killed (code null): a hung command fails its test. */
+export const EDGEWARDEN_TIMEOUT_MS = 20_000;
+
 /** Runs the built CLI to completion. */
-export function edgewarden(args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
+export function edgewarden(args: readonly string[], options: EdgewardenRunOptions = {}): EdgewardenResult {
   const result = spawnSync(process.execPath, [cliPath, ...args], {
     cwd: repoRoot,
     encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-    timeout: 20_000,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...options.env },
+    timeout: EDGEWARDEN_TIMEOUT_MS,
+    ...(options.input === undefined ? {} : { input: options.input }),
+    ...(options.maxBuffer === undefined ? {} : { maxBuffer: options.maxBuffer }),
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Every entry of a stopped daemon's ledger, parsed (`ledger tail`). */
-export function ledgerEntries(dir: string): JsonRecord[] {
-  const tail = edgewarden(["ledger", "tail", "-d", dir, "-n", "1000000"]);
+/**
+ * edgewarden() without blocking this process: for a CLI whose peer this test process serves or
+ * reads (a pymodbus server's pipes, a broker), which a blocked event loop would stall.
+ */
+export function edgewardenAsync(
+  args: readonly string[],
+  options: Omit<EdgewardenRunOptions, "maxBuffer"> = {},
+): Promise<EdgewardenResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...options.env },
+      timeout: EDGEWARDEN_TIMEOUT_MS,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/** Every entry of a stopped daemon's ledger, parsed (`ledger tail`); or only the last `last`. */
+export function ledgerEntries(dir: string, last = 1_000_000): JsonRecord[] {
+  const tail = edgewarden(["ledger", "tail", "-d", dir, "-n", String(last)], { maxBuffer: 1 << 30 });
   if (tail.code !== 0) {
     throw new Error(`ledger tail -d ${dir} exited ${tail.code}: ${tail.stderr}`);
   }

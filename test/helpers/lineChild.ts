@@ -28,26 +28,34 @@ export function isRecord(value: unknown): value is JsonRecord {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+export interface LineChildOptions {
+  readonly cwd?: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Also open a Node IPC channel; the child's process.send() messages collect in `messages`. */
+  readonly ipc?: boolean;
+}
+
 export class LineChild {
   readonly name: string;
   readonly lines: JsonRecord[] = [];
+  /** IPC messages from the child, in arrival order (only with the `ipc` option). */
+  readonly messages: unknown[] = [];
   readonly exited: Promise<ExitResult>;
   readonly #child: ChildProcess;
   readonly #listeners = new Set<() => void>();
   #stderr = "";
   #exit: ExitResult | undefined;
 
-  constructor(
-    name: string,
-    command: string,
-    args: readonly string[],
-    options: { readonly cwd?: string; readonly env: NodeJS.ProcessEnv },
-  ) {
+  constructor(name: string, command: string, args: readonly string[], options: LineChildOptions) {
     this.name = name;
     this.#child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: options.ipc === true ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
+    });
+    this.#child.on("message", (message: unknown) => {
+      this.messages.push(message);
+      this.#notify();
     });
     const stdout = this.#child.stdout;
     const stderr = this.#child.stderr;
