@@ -18,20 +18,15 @@
  * so the summary still counts every record. After a problem the walker re-synchronises on the
  * record's stated hash, so one altered record does not make every later link look broken.
  *
- * Speed (verify >= 300,000 records/s on a 2-core gateway): no JSON.parse per record, fixed-offset
- * checks of the tail (the hash and prev fields have fixed lengths), one sticky regex for the head,
- * and one native one-shot SHA-256 (crypto.hash) over a reused buffer — or none here at all with
- * hashCheck "deferred", when verifyChain.ts has the hashes checked on another thread.
+ * The parts: the entry's form and hash read at fixed offsets (entryForm.ts, for verify's speed:
+ * >= 300,000 records/s on a 2-core gateway), the checkpoint checks (checkpointChecks.ts), and here
+ * the walk — seqs, links, and which problem is reported. With hashCheck "deferred" no hash is
+ * computed here at all: verifyChain.ts has them checked on another thread (hashWorker.ts).
  */
-import { hash as oneShotHash } from "node:crypto";
-import { KeyLookupError } from "../crypto/keys/index.js";
-import {
-  type CheckpointBody,
-  type CheckpointKeys,
-  checkpointMacMatches,
-  parseCheckpointBody,
-} from "./checkpoint.js";
-import { GENESIS_PREV, LEDGER_KINDS } from "./ledgerEntry.js";
+import type { CheckpointKeys } from "./checkpoint.js";
+import { CheckpointChecks, type CheckpointLookup, type CheckpointProblem } from "./checkpointChecks.js";
+import { EntryHasher, MIN_ENTRY_CHARS, readEntryForm, statedHash } from "./entryForm.js";
+import { GENESIS_PREV } from "./ledgerEntry.js";
 
 export type ChainProblem =
   | "missing"
@@ -39,10 +34,7 @@ export type ChainProblem =
   | "malformed"
   | "hash mismatch"
   | "broken link"
-  | "checkpoint malformed"
-  | "checkpoint hash mismatch"
-  | "checkpoint mac mismatch"
-  | "checkpoint key unknown"
+  | CheckpointProblem
   | "unreadable";
 
 /** Problems at one seq, in the order visit() finds them. */
@@ -81,13 +73,6 @@ export interface SegmentStart {
   readonly prev: string;
 }
 
-/** A checkpoint whose ofSeq fell out of the recent-hash window: the caller reads that entry's hash. */
-export interface CheckpointLookup {
-  readonly checkpointSeq: number;
-  readonly ofSeq: number;
-  readonly ofHash: string;
-}
-
 export interface ChainWalkerOptions {
   readonly segment?: SegmentStart;
   /**
@@ -99,64 +84,10 @@ export interface ChainWalkerOptions {
   readonly keys?: Pick<CheckpointKeys, "checkpointKey">;
 }
 
-/** `,"prev":"` + 64 hex + `"` then `,"hash":"` + 64 hex + `"}`: the fixed-length tail of every entry. */
-const TAIL_CHARS = 149;
-/** Shorter texts cannot be entries: visit() reports them malformed, and no hash is checked. */
-export const MIN_ENTRY_CHARS = TAIL_CHARS + 1;
-const HASH_PART_CHARS = 75;
-const PREV_FIELD = ',"prev":"';
-/** The closing quote of prev, then the hash field's name. */
-const HASH_FIELD = '","hash":"';
-/** Lowercase hex digit values by byte; NOT_HEX elsewhere (uppercase too: the format is lowercase). */
-const NOT_HEX = 0xff;
-const HEX_VALUE = (() => {
-  const table = new Uint8Array(256).fill(NOT_HEX);
-  for (let i = 0; i < 16; i++) {
-    table["0123456789abcdef".charCodeAt(i)] = i;
-  }
-  return table;
-})();
-const QUOTE = 0x22;
-const HEAD =
-  /\{"seq":"([1-9][0-9]{0,15})","ts":-?[0-9][0-9.eE+-]*,"clockSynced":(?:true|false),"kind":"([a-z]+)","device":"(?:[^"\\]|\\.)*","body":\{/y;
-const KINDS: ReadonlySet<string> = new Set(LEDGER_KINDS);
-const CLOSE_BRACE = 0x7d;
-/** Hashes of the most recent entries kept for checkpoint checks; older ofSeqs are looked up. */
-const RECENT_HASHES = 4096;
-const PREV_BYTES = 32;
-
-const SEQ_PREFIX = '{"seq":"';
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
-
-/**
- * The seq an entry text states, read without a regex or an allocation; -1 when the text does not
- * start like an entry. For the walk's cheap cross-check of a key; visit() checks the form fully.
- */
-export function statedSeq(text: string): number {
-  if (!text.startsWith(SEQ_PREFIX)) {
-    return -1;
-  }
-  let seq = 0;
-  let index = SEQ_PREFIX.length;
-  for (
-    let code = text.charCodeAt(index);
-    code >= DIGIT_0 && code <= DIGIT_9;
-    code = text.charCodeAt(++index)
-  ) {
-    seq = seq * 10 + (code - DIGIT_0);
-  }
-  return index > SEQ_PREFIX.length && text.charCodeAt(index) === QUOTE ? seq : -1;
-}
-
 export class ChainWalker {
   readonly #segment: SegmentStart | undefined;
-  readonly #keySource: Pick<CheckpointKeys, "checkpointKey"> | undefined;
-  /** Checkpoint keys by key id; null for a key id the ring does not hold. Wiped by dispose(). */
-  readonly #keys = new Map<string, Uint8Array | null>();
-  readonly #recentSeq = new Float64Array(RECENT_HASHES).fill(-1);
-  readonly #recentHash = new Array<string>(RECENT_HASHES).fill("");
-  #scratch = Buffer.alloc(64 * 1024);
+  readonly #checkpoints: CheckpointChecks;
+  readonly #hasher = new EntryHasher();
   #records = 0;
   #firstSeq: number | undefined;
   #lastSeq: number | undefined;
@@ -164,13 +95,11 @@ export class ChainWalker {
   /** The prev the next entry must state; undefined when it cannot be known (after a gap or a malformed record). */
   #linkPrev: string | undefined;
   #firstBad: { seq: number; reason: ChainProblem; detail?: string } | undefined;
-  #checkpointsChecked = 0;
-  #checkpointsBad = 0;
   readonly #deferHashes: boolean;
 
   constructor(options: ChainWalkerOptions = {}) {
     this.#segment = options.segment;
-    this.#keySource = options.keys;
+    this.#checkpoints = new CheckpointChecks(options.keys);
     this.#deferHashes = options.hashCheck === "deferred";
   }
 
@@ -194,58 +123,44 @@ export class ChainWalker {
       this.#linkPrev = undefined;
     }
     const isFirst = expected === undefined;
+    const firstSeq = this.#firstSeq ?? keySeq;
     this.#lastSeq = keySeq;
-    const length = text.length;
-    const tailAt = length - TAIL_CHARS;
-    HEAD.lastIndex = 0;
-    const head = tailAt > 0 ? HEAD.exec(text) : null;
-    // The body runs from the head's "{" to the "}" just before the fixed-length tail. (Plain
-    // startsWith checks: a sticky regex over the tail costs more than the SHA-256.)
-    if (
-      head === null ||
-      HEAD.lastIndex >= tailAt ||
-      text.charCodeAt(tailAt - 1) !== CLOSE_BRACE ||
-      !text.startsWith(PREV_FIELD, tailAt) ||
-      !text.startsWith(HASH_FIELD, length - HASH_PART_CHARS - 1) ||
-      text.charCodeAt(length - 2) !== QUOTE ||
-      text.charCodeAt(length - 1) !== CLOSE_BRACE ||
-      !KINDS.has(head[2] ?? "")
-    ) {
+    const form = readEntryForm(text);
+    if (form === undefined) {
       return this.#malformed(keySeq);
     }
-    const textSeq = Number(head[1]);
-    if (!Number.isSafeInteger(textSeq)) {
-      return this.#malformed(keySeq);
-    }
-    if (textSeq !== keySeq) {
+    if (form.seq !== keySeq) {
       this.#fail(keySeq, "seq mismatch");
     }
-    const hashAt = length - HASH_PART_CHARS;
     let stated: string;
     if (this.#deferHashes) {
-      stated = text.slice(hashAt + 9, length - 2);
+      stated = statedHash(text);
     } else {
-      const computed = this.#computeHash(text);
+      const computed = this.#hasher.hash(text);
       if (computed === undefined) {
         return this.#malformed(keySeq);
       }
       // Compared in place: slicing the hash out of every text costs more than comparing.
-      stated = text.startsWith(computed, hashAt + 9) ? computed : text.slice(hashAt + 9, length - 2);
+      stated = text.startsWith(computed, form.hashAt) ? computed : statedHash(text);
       if (computed !== stated) {
         this.#fail(keySeq, "hash mismatch");
       }
     }
-    if (!this.#linkAccepted(keySeq, text, hashAt - 65, isFirst)) {
+    if (!this.#linkAccepted(keySeq, text, form.prevAt, isFirst)) {
       this.#fail(keySeq, "broken link");
     }
     this.#linkPrev = stated;
     this.#headHash = stated;
-    const slot = keySeq % RECENT_HASHES;
-    this.#recentSeq[slot] = keySeq;
-    this.#recentHash[slot] = stated;
-    return head[2] === "checkpoint"
-      ? this.#checkCheckpoint(keySeq, text.slice(HEAD.lastIndex - 1, tailAt))
-      : undefined;
+    this.#checkpoints.recordHash(keySeq, stated);
+    if (!form.isCheckpoint) {
+      return undefined;
+    }
+    const checked = this.#checkpoints.check(keySeq, text.slice(form.bodyStart, form.bodyEnd), firstSeq);
+    if (typeof checked === "string") {
+      this.#fail(keySeq, checked);
+      return undefined;
+    }
+    return checked;
   }
 
   /** A deferred hash check failed for the entry at `seq`: its hash, or its prev's form. */
@@ -258,11 +173,9 @@ export class ChainWalker {
     if (text.length < MIN_ENTRY_CHARS) {
       return; // malformed, reported by visit()
     }
-    const computed = this.#computeHash(text);
-    if (computed === undefined) {
-      this.#fail(seq, "malformed");
-    } else if (!text.startsWith(computed, text.length - HASH_PART_CHARS + 9)) {
-      this.#fail(seq, "hash mismatch");
+    const result = this.#hasher.check(text);
+    if (result !== "sound") {
+      this.#fail(seq, result);
     }
   }
 
@@ -292,8 +205,9 @@ export class ChainWalker {
 
   /** The stored hash of lookup.ofSeq, or undefined when that entry is not stored (retention). */
   resolveCheckpoint(lookup: CheckpointLookup, storedHash: string | undefined): void {
-    if (storedHash !== undefined && storedHash !== lookup.ofHash) {
-      this.#checkpointFailed(lookup.checkpointSeq, "checkpoint hash mismatch");
+    const problem = this.#checkpoints.resolve(lookup, storedHash);
+    if (problem !== undefined) {
+      this.#fail(lookup.checkpointSeq, problem);
     }
   }
 
@@ -305,20 +219,13 @@ export class ChainWalker {
       head: this.#headHash ?? null,
       ok: this.#firstBad === undefined,
       firstBad: this.#firstBad ?? null,
-      checkpoints: {
-        checked: this.#checkpointsChecked,
-        bad: this.#checkpointsBad,
-        keyed: this.#keySource !== undefined,
-      },
+      checkpoints: { ...this.#checkpoints.counts, keyed: this.#checkpoints.keyed },
     };
   }
 
   /** Wipes the checkpoint keys derived during the walk. */
   dispose(): void {
-    for (const key of this.#keys.values()) {
-      key?.fill(0);
-    }
-    this.#keys.clear();
+    this.#checkpoints.dispose();
   }
 
   /**
@@ -342,34 +249,6 @@ export class ChainWalker {
     return undefined;
   }
 
-  /**
-   * SHA-256(prev bytes || canonical), canonical being the text with `,"hash":…` cut to `}`;
-   * undefined when prev is not lowercase hex. The text is written once into a reused buffer after
-   * 32 bytes of room, and prev's hex, now at a fixed distance from the end, is decoded into them.
-   */
-  #computeHash(text: string): string | undefined {
-    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-    const needed = PREV_BYTES + text.length * 3;
-    if (this.#scratch.length < needed) {
-      this.#scratch = Buffer.alloc(needed);
-    }
-    const scratch = this.#scratch;
-    const written = scratch.write(text, PREV_BYTES, "utf8");
-    // The tail is ASCII, so it is as many bytes as characters at the end of the UTF-8.
-    const end = PREV_BYTES + written - HASH_PART_CHARS;
-    let hex = end - 65;
-    for (let i = 0; i < PREV_BYTES; i++, hex += 2) {
-      const high = HEX_VALUE[scratch[hex] ?? 0] ?? NOT_HEX;
-      const low = HEX_VALUE[scratch[hex + 1] ?? 0] ?? NOT_HEX;
-      if ((high | low) > 15) {
-        return undefined;
-      }
-      scratch[i] = (high << 4) | low;
-    }
-    scratch[end] = CLOSE_BRACE;
-    return oneShotHash("sha256", new Uint8Array(scratch.buffer, scratch.byteOffset, end + 1), "hex");
-  }
-
   /** Whether the prev stated at text[prevAt..prevAt+64) is the one this entry may link to. */
   #linkAccepted(keySeq: number, text: string, prevAt: number, isFirst: boolean): boolean {
     const segment = this.#segment;
@@ -381,63 +260,5 @@ export class ChainWalker {
     }
     // Unknown after a gap or a malformed record: that problem is already reported.
     return this.#linkPrev === undefined || text.startsWith(this.#linkPrev, prevAt);
-  }
-
-  #checkCheckpoint(keySeq: number, body: string): CheckpointLookup | undefined {
-    this.#checkpointsChecked++;
-    const checkpoint = parseCheckpointBody(body);
-    if (checkpoint === undefined || checkpoint.ofSeq >= keySeq) {
-      this.#checkpointFailed(keySeq, "checkpoint malformed");
-      return undefined;
-    }
-    if (this.#keySource !== undefined) {
-      const key = this.#keyFor(checkpoint.kid);
-      if (key === null) {
-        // Unverifiable is not verified: a rewrite could otherwise name a key id nobody holds.
-        this.#checkpointFailed(keySeq, "checkpoint key unknown");
-        return undefined;
-      }
-      if (!checkpointMacMatches(key, checkpoint)) {
-        this.#checkpointFailed(keySeq, "checkpoint mac mismatch");
-        return undefined;
-      }
-    }
-    return this.#checkOfHash(keySeq, checkpoint);
-  }
-
-  #checkOfHash(keySeq: number, checkpoint: CheckpointBody): CheckpointLookup | undefined {
-    const { ofSeq, ofHash } = checkpoint;
-    if (this.#firstSeq === undefined || ofSeq < this.#firstSeq) {
-      return undefined; // removed by retention: only the MAC can be checked
-    }
-    const slot = ofSeq % RECENT_HASHES;
-    if (this.#recentSeq[slot] === ofSeq) {
-      if (this.#recentHash[slot] !== ofHash) {
-        this.#checkpointFailed(keySeq, "checkpoint hash mismatch");
-      }
-      return undefined;
-    }
-    return { checkpointSeq: keySeq, ofSeq, ofHash };
-  }
-
-  #checkpointFailed(keySeq: number, reason: ChainProblem): void {
-    this.#checkpointsBad++;
-    this.#fail(keySeq, reason);
-  }
-
-  #keyFor(kid: string): Uint8Array | null {
-    let key = this.#keys.get(kid);
-    if (key === undefined) {
-      try {
-        key = this.#keySource?.checkpointKey(kid) ?? null;
-      } catch (error) {
-        if (!(error instanceof KeyLookupError)) {
-          throw error;
-        }
-        key = null;
-      }
-      this.#keys.set(kid, key);
-    }
-    return key;
   }
 }
