@@ -60,8 +60,8 @@ export interface LedgerOptions {
     readonly maxDelayMs?: number;
     readonly minFreeBytes?: number;
   };
-  /** Read every entry at start to find damaged tables (default true); see openLedgerStorage.ts. */
-  readonly fullCheckAtStart?: boolean;
+  /** Read the unacked entries at start to find damaged tables (default true); see openLedgerStorage.ts. */
+  readonly checkAtStart?: boolean;
 }
 
 export interface LedgerDeps {
@@ -153,7 +153,7 @@ export class Ledger implements Component, LedgerAppender, LedgerReader {
         {
           lockWaitMs: this.#options.lockWaitMs ?? 0,
           signal,
-          fullCheck: this.#options.fullCheckAtStart ?? true,
+          startCheck: this.#options.checkAtStart ?? true,
         },
         this.#deps,
       );
@@ -207,7 +207,7 @@ export class Ledger implements Component, LedgerAppender, LedgerReader {
     }
     const opened = await openLedgerStorage(
       this.#options.dir,
-      { lockWaitMs: 0, signal, fullCheck: false },
+      { lockWaitMs: 0, signal, startCheck: false },
       this.#deps,
     );
     if (signal.aborted) {

@@ -3,8 +3,8 @@
  * 3). Three outcomes:
  *   - it opens, and its stored state (head, cursor) reads: done;
  *   - it is corrupt or not a ledger (ledgerDirCheck.ts before open; LEVEL_CORRUPTION at open; an
- *     unreadable stored state; at start, a full read that LevelDB refuses): it is moved aside and
- *     a new segment is built (recoverDatabase.ts), which is then opened;
+ *     unreadable stored state; at start, a read of the unacked part that LevelDB refuses): it is
+ *     moved aside and a new segment is built (recoverDatabase.ts), which is then opened;
  *   - anything else (a read-only or full disk, a permission): the error is thrown, and the
  *     ledger degrades and tries again later. A held LOCK stays LedgerLockedError, as before.
  */
@@ -27,10 +27,11 @@ export interface OpenStorageOptions {
   readonly lockWaitMs: number;
   readonly signal: AbortSignal;
   /**
-   * Read every entry before use (at start): LevelDB opens a database with a damaged table and
-   * fails only when that table is read, which would otherwise be the forwarder, forever.
+   * Read the entries still to be published before use (at start): LevelDB opens a database with
+   * a damaged table and fails only when that table is read, which would otherwise be the
+   * forwarder, forever. See startCheckFrom() for why the acked part is not read.
    */
-  readonly fullCheck: boolean;
+  readonly startCheck: boolean;
 }
 
 interface Corruption {
@@ -83,17 +84,34 @@ async function openChecked(dir: string, options: OpenStorageOptions, logger: Log
   return { db, state: await readStoredState(db) };
 }
 
+/**
+ * Where the start check begins (issue #5): at the last acked entry, so that the walk covers what
+ * the forwarder will read (ackedSeq + 1 to the head) and the link into it; the whole ledger when
+ * nothing is acked. The acked part is not read, for three reasons:
+ *   - nothing at the gateway reads it but retention (whose failures are logged and retried) and
+ *     `ledger verify`; those records are upstream already;
+ *   - a recovery keeps only the valid prefix up to the first damage (validPrefix.ts), so damage
+ *     found in the acked part would move aside every readable unacked record after it, and lose
+ *     them (a gap entry), to get rid of records that need nothing more;
+ *   - the start then reads the backlog, not the whole history: on a 1 GiB ledger, seconds.
+ * The first entry and the head are read in any case (readStoredState).
+ */
+function startCheckFrom(state: StoredState): number {
+  return Math.max(state.firstSeq, state.ackedSeq);
+}
+
 async function findCorruption(
   db: LedgerDatabase,
   options: OpenStorageOptions,
   logger: Logger,
 ): Promise<Corruption | undefined> {
   try {
-    await readStoredState(db);
-    if (!options.fullCheck) {
+    const state = await readStoredState(db);
+    if (!options.startCheck) {
       return undefined;
     }
-    const summary = await verifyLedgerDb(db);
+    const fromSeq = startCheckFrom(state);
+    const summary = await verifyLedgerDb(db, { fromSeq });
     // LevelDB's message comes with "unreadable", or with the hole it left ("missing").
     if (summary.firstBad?.reason === "unreadable" || summary.firstBad?.detail !== undefined) {
       return {
@@ -105,8 +123,8 @@ async function findCorruption(
       // Altered, missing or reordered records are evidence, not storage damage: kept as they are
       // for `ledger verify` and upstream to see; the chain goes on after the stored head.
       logger.error(
-        { dir: db.location, firstBad: summary.firstBad },
-        "ledger: the stored chain does not verify; `edgewarden ledger verify` shows where",
+        { dir: db.location, fromSeq, firstBad: summary.firstBad },
+        "ledger: the unacked part of the stored chain does not verify; `edgewarden ledger verify` shows where",
       );
     }
     return undefined;
@@ -131,7 +149,7 @@ export async function openLedgerStorage(
   }
   options.signal.throwIfAborted();
   const recovery = await recoverCorruptLedger(dir, first.corruption.reason, first.corruption.leveldb, deps);
-  const again = await openChecked(dir, { ...options, fullCheck: false }, deps.logger);
+  const again = await openChecked(dir, { ...options, startCheck: false }, deps.logger);
   if (again.db === undefined) {
     throw new Error(`the ledger rebuilt in ${dir} is unreadable too: ${again.corruption.reason}`);
   }

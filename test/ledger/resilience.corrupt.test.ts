@@ -4,7 +4,9 @@
  * MANIFEST, a flipped byte in a compacted table, a missing table, a directory that is no LevelDB,
  * a read-only file system. Start must succeed; the directory is moved aside, a new segment links
  * to the last good head, the unacked recovered entries are kept, verify passes on the new
- * directory, and the recovery event names what was recovered and what was lost.
+ * directory, and the recovery event names what was recovered and what was lost. The start reads
+ * the part still to be published (from the acked cursor to the head), so damage there is found,
+ * and damage among acked records is left to `ledger verify` rather than cost the unacked ones.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
@@ -12,6 +14,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { Ledger } from "../../src/ledger/ledger.js";
 import type { LedgerEntry } from "../../src/ledger/ledgerEntry.js";
+import { ACKED_KEY } from "../../src/ledger/ledgerLayout.js";
 import { CORRUPTION_EVENT, type RecoveryReport } from "../../src/ledger/recoverDatabase.js";
 import { verifyChain } from "../../src/ledger/verifyChain.js";
 import { withRawLedger, writeLedgerDir } from "../helpers/ledgerDir.js";
@@ -124,6 +127,55 @@ it("recovers the valid prefix of a compacted table with a flipped byte, and name
       records: RECORDS - lastGood,
     },
   ]);
+});
+
+/** Flips one byte a third into the table; returns the first seq `ledger verify` then finds bad. */
+async function damageTable(name: string): Promise<number> {
+  const path = join(dir, name);
+  const bytes = readFileSync(path);
+  const at = Math.floor(bytes.length / 3);
+  bytes[at] = (bytes[at] as number) ^ 0x40;
+  writeFileSync(path, bytes);
+  const { firstBad } = await verifyChain(dir);
+  expect(firstBad?.detail, "LevelDB refuses the damaged block").toMatch(/Corruption/);
+  return firstBad?.seq as number;
+}
+
+async function setAcked(seq: number): Promise<void> {
+  await withRawLedger(dir, (db) => db.put(ACKED_KEY, String(seq)));
+}
+
+it("finds damage just after the acked cursor at start, though only the unacked part is read", async () => {
+  const damagedAt = await damageTable(tables().at(-1) as string);
+  // Acked up to shortly before the damage: the start check reads from there on.
+  const acked = damagedAt - 50;
+  expect(acked).toBeGreaterThan(ACKED);
+  await setAcked(acked);
+  const { stored, report } = await recoverAndRead();
+  expect(report.reason).toMatch(new RegExp(`LevelDB cannot read it at seq ${damagedAt}: .*Corruption`));
+  const lastGood = report.recovered?.toSeq as number;
+  expect(lastGood).toBe(damagedAt - 1);
+  expect(report.copied).toEqual({ fromSeq: acked + 1, toSeq: lastGood });
+  expectKeptThrough(stored, lastGood, acked);
+});
+
+it("leaves damage among acked records to `ledger verify` and keeps every unacked record", async () => {
+  const damagedAt = await damageTable(tables()[0] as string);
+  const acked = RECORDS - 2_000;
+  expect(damagedAt).toBeLessThan(acked);
+  await setAcked(acked);
+  const { ledger, log } = await startLedger(open, dir);
+  expect(readdirSync(root).filter((name) => name.startsWith("ledger.corrupt-"))).toEqual([]);
+  // What the forwarder reads is all there and unchanged, and the chain goes on after the head.
+  const unacked = await readAll(ledger, acked + 1);
+  expect(unacked.map((entry) => entry.text)).toEqual(written.slice(acked).map((entry) => entry.text));
+  const next = await ledger.append(sampleFields(RECORDS + 1));
+  expect(next).toMatchObject({ seq: RECORDS + 1, prev: written.at(-1)?.hash });
+  await ledger.stop();
+  expect(log.lines.filter((line) => line.level === "error")).toEqual([]);
+  // The damage is still evidence for the operator.
+  const summary = await verifyChain(dir);
+  expect(summary).toMatchObject({ ok: false, firstBad: { seq: damagedAt } });
 });
 
 it("recovers the valid prefix when a table is missing; the lost extent is unknown", async () => {
