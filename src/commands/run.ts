@@ -4,6 +4,7 @@ import { systemClock } from "../clock.js";
 import { formatIssue } from "../config/configIssue.js";
 import { planComponents } from "../daemon/composition.js";
 import { Daemon } from "../daemon/daemon.js";
+import { DurableReport } from "../daemon/durableReport.js";
 import { LedgerEventSink } from "../daemon/ledgerEventSink.js";
 import { prepareConfig } from "../daemon/prepareConfig.js";
 import { createNotifier } from "../daemon/systemdNotify.js";
@@ -68,6 +69,8 @@ async function runDaemon(configPath: string): Promise<number> {
   const notifier = createNotifier(process.env, logger);
   // Events reach the journal at once and the ledger (so upstream) as soon as it runs.
   const events = new LedgerEventSink(logger, systemClock);
+  // A test hook, off unless a parent asks for it over IPC (durableReport.ts, issue #5 "Crash").
+  const durable = DurableReport.fromProcess();
   daemon = new Daemon({
     config,
     configSha256: prepared.sha256,
@@ -77,7 +80,7 @@ async function runDaemon(configPath: string): Promise<number> {
         ? { ok: true, config: next.config, sha256: next.sha256 }
         : { ok: false, errors: next.errors.map(formatIssue) };
     },
-    plan: (next) => planComponents(next, { events }),
+    plan: (next) => planComponents(next, { events, durable }),
     logger,
     notifier,
     clock: systemClock,

@@ -18,8 +18,11 @@ import { closestMatch } from "./suggest.js";
 import { normaliseIntegers } from "./yamlDocument.js";
 
 export const ENV_PREFIX = "EDGEWARDEN_";
-/** Variables with our prefix that are not overrides. */
-export const ENV_RESERVED = new Set(["EDGEWARDEN_CONFIG"]);
+/**
+ * Variables with our prefix that are not overrides. EDGEWARDEN_REPORT_DURABLE turns on the crash
+ * test's hook (src/daemon/durableReport.ts, issue #5).
+ */
+export const ENV_RESERVED = new Set(["EDGEWARDEN_CONFIG", "EDGEWARDEN_REPORT_DURABLE"]);
 const SHORTCUTS: Readonly<Record<string, ConfigPath>> = {
   EDGEWARDEN_LOG_LEVEL: ["observability", "log", "level"],
 };

@@ -4,12 +4,14 @@
  */
 import type { Config } from "../config/schema/index.js";
 import type { Ledger } from "../ledger/ledger.js";
+import type { LedgerAppender } from "../ledger/ledgerPorts.js";
 import type { Sample, SampleSink } from "../records.js";
 import { createBus, planBuses } from "../sources/modbus/modbusBuses.js";
 import { sampleToJson } from "../sources/sampleJson.js";
 import { SelfHealthSource } from "../sources/selfHealth/selfHealthSource.js";
 import { SerialLineSource } from "../sources/serialLine/serialLineSource.js";
 import { type ComponentContext, type ComponentSpec, canonicalKey } from "./component.js";
+import { type DurableReport, reportingAppender } from "./durableReport.js";
 import { summariseHealth } from "./healthStatus.js";
 import { InstanceLock } from "./instanceLock.js";
 import type { LedgerEventSink } from "./ledgerEventSink.js";
@@ -18,6 +20,8 @@ import { LEDGER_ID, outboxSpecs } from "./outboxSpecs.js";
 export interface Wiring {
   /** The daemon's event sink, routed into the ledger while one runs; absent in tests of parts. */
   readonly events?: LedgerEventSink;
+  /** The crash test's report of durable appends (durableReport.ts); absent unless asked for. */
+  readonly durable?: DurableReport | undefined;
 }
 
 export function planComponents(config: Config, wiring: Wiring = {}): ComponentSpec[] {
@@ -28,7 +32,7 @@ export function planComponents(config: Config, wiring: Wiring = {}): ComponentSp
       dependsOn: [],
       create: (context) => new InstanceLock(config.gateway.dataDir, context.logger),
     },
-    ...outboxSpecs(config, wiring.events),
+    ...outboxSpecs(config, wiring.events, wiring.durable),
   ];
   if (config.selfHealth.enabled) {
     const { interval } = config.selfHealth;
@@ -37,7 +41,7 @@ export function planComponents(config: Config, wiring: Wiring = {}): ComponentSp
       configKey: canonicalKey({ selfHealth: config.selfHealth, dataDir: config.gateway.dataDir }),
       dependsOn: ["instance-lock", LEDGER_ID],
       create: (context) => {
-        const record = sampleSink(context);
+        const record = sampleSink(context, wiring.durable);
         return new SelfHealthSource(
           { intervalMs: interval, dataDir: config.gateway.dataDir },
           {
@@ -55,7 +59,7 @@ export function planComponents(config: Config, wiring: Wiring = {}): ComponentSp
       },
     });
   }
-  specs.push(...sourceSpecs(config));
+  specs.push(...sourceSpecs(config, wiring.durable));
   return specs;
 }
 
@@ -64,12 +68,12 @@ export function planComponents(config: Config, wiring: Wiring = {}): ComponentSp
  * Sources do not wait for durability: the ledger's bounded queue absorbs bursts and a record it
  * sheds is counted and recorded as a gap, so the rejection here only needs a debug line.
  */
-function sampleSink(context: ComponentContext): SampleSink {
-  const ledger = context.dependency<Ledger>(LEDGER_ID);
+function sampleSink(context: ComponentContext, durable: DurableReport | undefined): SampleSink {
+  const ledger = reportingAppender(durable, context.dependency<Ledger>(LEDGER_ID));
   return (sample) => appendSample(ledger, sample, context);
 }
 
-function appendSample(ledger: Ledger, sample: Sample, context: ComponentContext): void {
+function appendSample(ledger: LedgerAppender, sample: Sample, context: ComponentContext): void {
   let body: string;
   try {
     body = sampleToJson(sample);
@@ -92,7 +96,7 @@ function appendSample(ledger: Ledger, sample: Sample, context: ComponentContext)
  * One component per Modbus link and per serial-line sensor: a reload that changes one device
  * restarts only its link, and the others keep polling.
  */
-function sourceSpecs(config: Config): ComponentSpec[] {
+function sourceSpecs(config: Config, durable: DurableReport | undefined): ComponentSpec[] {
   const buses = planBuses(config.devices).map(
     (plan): ComponentSpec => ({
       id: `bus:${plan.key}`,
@@ -102,7 +106,7 @@ function sourceSpecs(config: Config): ComponentSpec[] {
         createBus(plan, {
           clock: context.clock,
           logger: context.logger,
-          emit: sampleSink(context),
+          emit: sampleSink(context, durable),
           // The loop beats after every read and every sleep; a sleep is capped at 60 s.
           heartbeat: context.heartbeat("poll-loop", 90_000 + Math.max(...plan.devices.map((d) => d.timeout))),
         }),
@@ -119,7 +123,7 @@ function sourceSpecs(config: Config): ComponentSpec[] {
               new SerialLineSource(device, {
                 clock: context.clock,
                 logger: context.logger,
-                emit: sampleSink(context),
+                emit: sampleSink(context, durable),
               }),
           },
         ]

@@ -8,11 +8,13 @@ import { join } from "node:path";
 import type { Config } from "../config/schema/index.js";
 import { Checkpointer } from "../ledger/checkpointer.js";
 import { Ledger } from "../ledger/ledger.js";
+import type { LedgerAppender } from "../ledger/ledgerPorts.js";
 import { Forwarder } from "../uplink/forwarder.js";
 import { MqttSession } from "../uplink/mqttSession.js";
 import { TopicRenderer } from "../uplink/topics.js";
 import { forwarderSettingsOf, sessionSettingsOf, topicSettingsOf } from "../uplink/uplinkSettings.js";
 import { type Component, type ComponentSpec, canonicalKey } from "./component.js";
+import { type DurableReport, reportingAppender } from "./durableReport.js";
 import { GatewayKeys } from "./gatewayKeys.js";
 import type { LedgerEventSink } from "./ledgerEventSink.js";
 import { PipelineMetrics } from "./pipelineMetrics.js";
@@ -34,7 +36,11 @@ function sealsRecords(config: Config): boolean {
   return config.uplink?.enabled === true && config.crypto.encryption !== "none";
 }
 
-export function outboxSpecs(config: Config, events: LedgerEventSink | undefined): ComponentSpec[] {
+export function outboxSpecs(
+  config: Config,
+  events: LedgerEventSink | undefined,
+  durable?: DurableReport,
+): ComponentSpec[] {
   const { storage } = config;
   const specs: ComponentSpec[] = [
     {
@@ -60,7 +66,8 @@ export function outboxSpecs(config: Config, events: LedgerEventSink | undefined)
       id: "ledger-events",
       configKey: "{}",
       dependsOn: [LEDGER_ID],
-      create: (context) => new EventRouting(events, context.dependency<Ledger>(LEDGER_ID)),
+      create: (context) =>
+        new EventRouting(events, reportingAppender(durable, context.dependency<Ledger>(LEDGER_ID))),
     });
   }
   if (sealsRecords(config)) {
@@ -90,7 +97,7 @@ export function outboxSpecs(config: Config, events: LedgerEventSink | undefined)
       },
     );
   }
-  specs.push(...uplinkSpecs(config));
+  specs.push(...uplinkSpecs(config, durable));
   const forwarding = specs.some((spec) => spec.id === FORWARDER_ID);
   specs.push({
     id: "pipeline-metrics",
@@ -107,7 +114,7 @@ export function outboxSpecs(config: Config, events: LedgerEventSink | undefined)
   return specs;
 }
 
-function uplinkSpecs(config: Config): ComponentSpec[] {
+function uplinkSpecs(config: Config, durable: DurableReport | undefined): ComponentSpec[] {
   const uplink = config.uplink;
   if (uplink === undefined || !uplink.enabled) {
     return [];
@@ -130,7 +137,7 @@ function uplinkSpecs(config: Config): ComponentSpec[] {
         const topics = new TopicRenderer(topicSettingsOf(config, uplink));
         return new Forwarder(forwarderSettingsOf(config, uplink, topics, keyRing), {
           reader: ledger,
-          appender: ledger,
+          appender: reportingAppender(durable, ledger),
           session: context.dependency<MqttSession>(SESSION_ID),
           clock: context.clock,
           logger: context.logger,
@@ -144,9 +151,9 @@ function uplinkSpecs(config: Config): ComponentSpec[] {
 class EventRouting implements Component {
   readonly name = "ledger-events";
   readonly #events: LedgerEventSink;
-  readonly #ledger: Ledger;
+  readonly #ledger: LedgerAppender;
 
-  constructor(events: LedgerEventSink, ledger: Ledger) {
+  constructor(events: LedgerEventSink, ledger: LedgerAppender) {
     this.#events = events;
     this.#ledger = ledger;
   }

@@ -30,25 +30,45 @@ export const DEVICE = "sensor";
 export const ALL_RECORDS = `edgewarden/lab/${GATEWAY}/+/+`;
 export const SENSOR_DATA = `edgewarden/lab/${GATEWAY}/${DEVICE}/data`;
 
-export interface Rig {
-  readonly dir: string;
-  readonly ledgerDir: string;
-  readonly keys: KeyRing;
-  readonly broker: Mosquitto;
-  readonly pty: PtyPair;
-  readonly notify: NotifyListener;
+export interface Rig extends RigSetup {
   readonly daemon: LineChild;
-  readonly tally: SeqTally;
   readonly feeder: LineFeeder;
-  readonly inflight: number;
 }
 
 export interface RigOptions {
   /** uplink.inflight (default 64, the config default). */
   readonly inflight?: number;
+  /** Lines of a `storage:` section for the config (none: the defaults). */
+  readonly storage?: readonly string[];
+  /** The subscriber opens every this-many-th seq's envelope (default: SeqTally's, 1000). */
+  readonly openEvery?: number;
+  /** Given the entry text of every envelope the subscriber opens. */
+  readonly onOpened?: (seq: number, entryText: string) => void;
+}
+
+/** Everything of the rig but the daemon and the feeder: a test that restarts the daemon starts it itself. */
+export interface RigSetup {
+  readonly dir: string;
+  readonly ledgerDir: string;
+  /** The daemon's config file. */
+  readonly config: string;
+  readonly keys: KeyRing;
+  readonly broker: Mosquitto;
+  readonly pty: PtyPair;
+  readonly notify: NotifyListener;
+  readonly tally: SeqTally;
+  readonly inflight: number;
 }
 
 export async function startRig(resources: Resources, options: RigOptions = {}): Promise<Rig> {
+  const setup = await prepareRig(resources, options);
+  const daemon = spawnRigDaemon(resources, setup, { preload: [RESOURCES_PRELOAD] });
+  await waitUntilForwarding(daemon);
+  const feeder = resources.track(await LineFeeder.open(setup.pty.b));
+  return { ...setup, daemon, feeder };
+}
+
+export async function prepareRig(resources: Resources, options: RigOptions = {}): Promise<RigSetup> {
   assertBuilt();
   const dir = await resources.tempDir("edgewarden-outbox-");
   const dataDir = join(dir, "data");
@@ -78,6 +98,8 @@ export async function startRig(resources: Resources, options: RigOptions = {}): 
       topicFilter: ALL_RECORDS,
       clientId: `outbox-subscriber-${broker.port}`,
       keys,
+      ...(options.openEvery === undefined ? {} : { openEvery: options.openEvery }),
+      ...(options.onOpened === undefined ? {} : { onOpened: options.onOpened }),
     }),
   );
   const pty = resources.track(await startPtyPair(dir));
@@ -85,19 +107,47 @@ export async function startRig(resources: Resources, options: RigOptions = {}): 
   const config = join(dir, "config.yaml");
   await writeFile(
     config,
-    configText({ dataDir, keyFile, port: broker.port, serialPath: realpathSync(pty.a), inflight }),
+    configText({
+      dataDir,
+      keyFile,
+      port: broker.port,
+      serialPath: realpathSync(pty.a),
+      inflight,
+      storage: options.storage ?? [],
+    }),
   );
   const notify = await NotifyListener.start(resources, join(dir, "notify.sock"));
-  const daemon = spawnDaemon(resources, {
-    config,
-    preload: [RESOURCES_PRELOAD],
-    env: { NOTIFY_SOCKET: notify.address },
+  return { dir, ledgerDir, config, keys, broker, pty, notify, tally, inflight };
+}
+
+export interface RigDaemonOptions {
+  readonly name?: string;
+  readonly preload?: readonly string[];
+  /** Extra environment, e.g. EDGEWARDEN_REPORT_DURABLE. */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly ipc?: boolean;
+}
+
+/** Spawns `edgewarden run` on the rig's config, reporting to the rig's notify socket; does not wait. */
+export function spawnRigDaemon(
+  resources: Resources,
+  setup: RigSetup,
+  options: RigDaemonOptions = {},
+): LineChild {
+  return spawnDaemon(resources, {
+    config: setup.config,
+    env: { ...options.env, NOTIFY_SOCKET: setup.notify.address },
+    ...(options.name === undefined ? {} : { name: options.name }),
+    ...(options.preload === undefined ? {} : { preload: options.preload }),
+    ...(options.ipc === undefined ? {} : { ipc: options.ipc }),
   });
+}
+
+/** Waits until the daemon runs, has opened the sensor's port and is connected upstream. */
+export async function waitUntilForwarding(daemon: LineChild): Promise<void> {
   await daemon.waitFor(RUNNING, "the daemon to run", { timeoutMs: 60_000 });
   await daemon.waitFor(componentMsg(`serial-line:${DEVICE}`, "serial port opened"), "the serial port");
   await daemon.waitFor(hasMsg("uplink: connected"), "the uplink");
-  const feeder = resources.track(await LineFeeder.open(pty.b));
-  return { dir, ledgerDir, keys, broker, pty, notify, daemon, tally, feeder, inflight };
 }
 
 function configText(o: {
@@ -106,6 +156,7 @@ function configText(o: {
   port: number;
   serialPath: string;
   inflight: number;
+  storage: readonly string[];
 }): string {
   return [
     "gateway:",
@@ -138,6 +189,7 @@ function configText(o: {
     "      - { name: t, field: T }",
     "      - { name: p, field: P }",
     "      - { name: n, field: N }",
+    ...(o.storage.length === 0 ? [] : ["storage:", ...o.storage.map((line) => `  ${line}`)]),
     "observability:",
     "  log:",
     "    level: info",
@@ -145,9 +197,12 @@ function configText(o: {
   ].join("\n");
 }
 
-/** The backlog figure of the daemon's STATUS= datagrams (pipelineMetrics.ts), newest last. */
-export function backlogs(notify: NotifyListener): number[] {
-  return notify.datagrams.flatMap((datagram) => {
+/**
+ * The backlog figure of the daemon's STATUS= datagrams (pipelineMetrics.ts), newest last; from
+ * datagram index `from` on (a restarted daemon's own).
+ */
+export function backlogs(notify: NotifyListener, from = 0): number[] {
+  return notify.datagrams.slice(from).flatMap((datagram) => {
     const match = /backlog (\d+)/.exec(datagram);
     return match?.[1] === undefined ? [] : [Number(match[1])];
   });

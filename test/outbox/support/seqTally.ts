@@ -32,6 +32,8 @@ export interface TallyOptions {
   readonly openEvery?: number;
   /** Bounds what mosquitto may have in flight to us, and so its redeliveries after a restart. */
   readonly receiveMaximum?: number;
+  /** Called with the ledger entry text of each envelope opened (first deliveries only). */
+  readonly onOpened?: (seq: number, entryText: string) => void;
 }
 
 export interface TallySummary {
@@ -52,6 +54,7 @@ export class SeqTally {
   readonly #perTopic = new Map<string, number>();
   readonly #keys: KeyRing;
   readonly #openEvery: number;
+  readonly #onOpened: ((seq: number, entryText: string) => void) | undefined;
   #client: MqttClient | undefined;
   #messages = 0;
   #distinct = 0;
@@ -64,14 +67,19 @@ export class SeqTally {
   #connects = 0;
   readonly errors: string[] = [];
 
-  private constructor(keys: KeyRing, openEvery: number) {
+  private constructor(
+    keys: KeyRing,
+    openEvery: number,
+    onOpened: ((seq: number, entryText: string) => void) | undefined,
+  ) {
     this.#keys = keys;
     this.#openEvery = openEvery;
+    this.#onOpened = onOpened;
   }
 
   /** Connects, subscribes at QoS 1 and keeps reconnecting (every 200 ms) until close(). */
   static async connect(options: TallyOptions): Promise<SeqTally> {
-    const tally = new SeqTally(options.keys, options.openEvery ?? 1000);
+    const tally = new SeqTally(options.keys, options.openEvery ?? 1000, options.onOpened);
     const client = await connectAsync(`mqtt://127.0.0.1:${options.port}`, {
       protocolVersion: 5,
       clientId: options.clientId,
@@ -208,6 +216,7 @@ export class SeqTally {
         return;
       }
       this.#opened++;
+      this.#onOpened?.(seq, text);
     } catch (error) {
       this.#error(`envelope of seq ${seq} on ${topic} does not open: ${String(error)}`);
     }
