@@ -1,10 +1,11 @@
 /**
  * The gateway key file, loaded at start (constructors do no I/O) for the parts that seal or sign:
  * the forwarder (envelopes, issue #3) and the checkpointer (checkpoint HMACs, issue #5). Its config
- * key is the file's path, so after `keys rotate` the new active key id is used from the next
- * restart (or a reload that changes the path); until then records are sealed under the old id,
- * which receivers keep (docs/protocol.md §2.5). Secrets are never logged; stop() drops the ring.
+ * key is the file's path and identity (fileStamp), so after `keys rotate` the new active key id is
+ * used from the next reload or restart; until then records are sealed under the old id, which
+ * receivers keep (docs/protocol.md §2.5). Secrets are never logged; stop() drops the ring.
  */
+import { statSync } from "node:fs";
 import { type KeyRing, loadKeyRing } from "../crypto/keys/index.js";
 import type { Component } from "./component.js";
 
@@ -36,5 +37,19 @@ export class GatewayKeys implements Component {
   stop(): Promise<void> {
     this.#ring = undefined;
     return Promise.resolve();
+  }
+}
+
+/**
+ * What tells one key file from its replacement without reading it: device, inode, size and
+ * mtime ("absent" when it cannot be stat'ed; start() then reports why). Read when the daemon plans
+ * its components, at start and at each reload.
+ */
+export function fileStamp(path: string): string {
+  try {
+    const info = statSync(path, { bigint: true });
+    return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}`;
+  } catch {
+    return "absent";
   }
 }

@@ -15,7 +15,7 @@ import { TopicRenderer } from "../uplink/topics.js";
 import { forwarderSettingsOf, sessionSettingsOf, topicSettingsOf } from "../uplink/uplinkSettings.js";
 import { type Component, type ComponentSpec, canonicalKey } from "./component.js";
 import { type DurableReport, reportingAppender } from "./durableReport.js";
-import { GatewayKeys } from "./gatewayKeys.js";
+import { fileStamp, GatewayKeys } from "./gatewayKeys.js";
 import type { LedgerEventSink } from "./ledgerEventSink.js";
 import { PipelineMetrics } from "./pipelineMetrics.js";
 
@@ -74,7 +74,9 @@ export function outboxSpecs(
     specs.push(
       {
         id: KEYS_ID,
-        configKey: canonicalKey({ keyFile: config.crypto.keyFile }),
+        // The file's identity is part of the key: `keys rotate` replaces the file (temp + rename),
+        // so a reload after it (SIGHUP, `systemctl reload`) loads the new active key id.
+        configKey: canonicalKey({ keyFile: config.crypto.keyFile, file: fileStamp(config.crypto.keyFile) }),
         dependsOn: [],
         create: () => new GatewayKeys(config.crypto.keyFile),
       },
