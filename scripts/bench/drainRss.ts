@@ -14,27 +14,26 @@
  *
  * Drain a copy of a filled directory: the drain moves its acked cursor. Experiment knobs:
  * DRAIN_READ=N (entries per forwarder read), DRAIN_INFLIGHT=N, DRAIN_SMAPS=1 (dump
- * /proc/self/smaps to stderr at the end: which mappings hold the RSS), MALLOC_ARENA_MAX.
+ * /proc/self/smaps to stderr at the end: which mappings hold the RSS), DRAIN_ALLOC_PROFILE=FILE
+ * (a sampling heap profile of everything the drain allocates, collected or not), MALLOC_ARENA_MAX,
+ * and node's own flags (--max-semi-space-size=N, --trace-gc). The samples split the V8 heap into
+ * new space (young generation: garbage not yet scavenged) and old space, and RSS into anonymous
+ * memory and mapped files (LevelDB's tables, the node binary).
  * Build with `tsc -p tsconfig.scripts.json`.
  */
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { systemClock } from "../../src/clock.js";
+import { getHeapSpaceStatistics } from "node:v8";
 import { createKeyFile, loadKeyRing, newGatewayKeyFile } from "../../src/crypto/keys/index.js";
-import { Ledger } from "../../src/ledger/ledger.js";
+import type { Ledger } from "../../src/ledger/ledger.js";
 import type { EntryFields } from "../../src/ledger/ledgerEntry.js";
 import type { LedgerReader } from "../../src/ledger/ledgerPorts.js";
-import { createLogger } from "../../src/observability/logger.js";
-import { Forwarder } from "../../src/uplink/forwarder.js";
-import { MqttSession } from "../../src/uplink/mqttSession.js";
-import { TopicRenderer } from "../../src/uplink/topics.js";
 import { Mosquitto } from "../../test/helpers/mosquitto.js";
+import { ackedAt, openBenchLedger, startUplink, type Uplink } from "./support/uplinkRig.js";
 
-const GATEWAY = "bench-gw";
 const SAMPLE_MS = 500;
-const logger = createLogger({ level: "warn", repeatWindowMs: 60_000, destination: { write: () => {} } });
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 function fields(i: number): EntryFields {
@@ -47,19 +46,8 @@ function fields(i: number): EntryFields {
   return { ts: Date.now(), clockSynced: true, kind: "sample", device: "press-2", body };
 }
 
-async function openLedger(dir: string): Promise<Ledger> {
-  const ledger = new Ledger(
-    {
-      dir,
-      commitIntervalMs: 50,
-      commitMaxRecords: 1000,
-      degradedBufferRecords: 100_000,
-      retention: { maxBytes: 2 ** 40, maxAgeMs: 3_650 * 86_400_000, checkIntervalMs: 3_600_000 },
-    },
-    { clock: systemClock, logger },
-  );
-  await ledger.start(new AbortController().signal);
-  return ledger;
+function openLedger(dir: string): Promise<Ledger> {
+  return openBenchLedger(dir, { degradedBufferRecords: 100_000 });
 }
 
 async function fill(dir: string, records: number): Promise<void> {
@@ -100,6 +88,9 @@ interface Sample {
   readonly file: number;
   readonly heapTotal: number;
   readonly heapUsed: number;
+  /** V8's young generation (new space, both semi-spaces) and old space, committed. */
+  readonly newSpace: number;
+  readonly oldSpace: number;
   readonly external: number;
   readonly acked: number;
 }
@@ -119,39 +110,13 @@ async function drain(dir: string, fillRecords: number): Promise<void> {
       await Promise.all(chunk.map((f) => ledger.append(f)));
     }
     const head = ledger.durableSeq();
-    const session = new MqttSession(
-      {
-        url: `mqtt://127.0.0.1:${broker.port}`,
-        mqttVersion: "5",
-        clientId: `edgewarden-${GATEWAY}`,
-        keepaliveMs: 30_000,
-        connectTimeoutMs: 10_000,
-        reconnect: { initialDelayMs: 200, maxDelayMs: 2_000 },
-        statusTopic: `bench/lab/${GATEWAY}/status`,
-      },
-      { clock: systemClock, logger },
-    );
-    const forwarder = new Forwarder(
-      {
-        gateway: GATEWAY,
-        topics: new TopicRenderer({
-          prefix: "bench",
-          site: "lab",
-          gateway: GATEWAY,
-          template: "{prefix}/{site}/{gateway}/{device}/{stream}",
-        }),
-        encryption: "ascon-aead128",
-        keyRing,
-        inflight: Number(process.env.DRAIN_INFLIGHT ?? 64),
-        batch: { maxRecords: 1, maxBytes: 65_536 },
-        retry: { initialDelayMs: 200, maxDelayMs: 2_000 },
-      },
-      { reader: readerOf(ledger), appender: ledger, session, clock: systemClock, logger },
-    );
     const samples: Sample[] = [];
+    let forwarder: Uplink["forwarder"] | undefined;
     const sample = () => {
       const m = process.memoryUsage();
       const parts = rssParts();
+      const space = (name: string) =>
+        getHeapSpaceStatistics().find((s) => s.space_name === name)?.space_size ?? 0;
       samples.push({
         t: performance.now(),
         rss: m.rss,
@@ -159,32 +124,33 @@ async function drain(dir: string, fillRecords: number): Promise<void> {
         file: parts.file,
         heapTotal: m.heapTotal,
         heapUsed: m.heapUsed,
+        newSpace: space("new_space"),
+        oldSpace: space("old_space"),
         external: m.external,
-        acked: forwarder.stats().ackedSeq,
+        acked: forwarder?.stats().ackedSeq ?? 0,
       });
     };
     sample();
     const before = samples[0] as Sample;
     const timer = setInterval(sample, SAMPLE_MS);
+    const profiler = await startAllocationProfile();
     const started = performance.now();
-    await session.start(new AbortController().signal);
-    await forwarder.start(new AbortController().signal);
-    await new Promise<void>((resolve) => {
-      const off = forwarder.onAcked((acked) => {
-        if (acked >= head) {
-          off();
-          resolve();
-        }
-      });
+    const uplink = await startUplink(ledger, {
+      port: broker.port,
+      ring: keyRing,
+      inflight: Number(process.env.DRAIN_INFLIGHT ?? 64),
+      reader: readerOf(ledger),
     });
+    forwarder = uplink.forwarder;
+    await ackedAt(uplink.forwarder, head);
     const seconds = (performance.now() - started) / 1000;
+    await profiler?.();
     sample();
     if (process.env.DRAIN_SMAPS) {
       process.stderr.write(readFileSync("/proc/self/smaps", "utf8"));
     }
     clearInterval(timer);
-    await forwarder.stop();
-    await session.stop();
+    await uplink.stop();
     await ledger.stop();
     const peak = samples.reduce((a, b) => (b.rss > a.rss ? b : a));
     const at = (fraction: number) =>
@@ -197,6 +163,8 @@ async function drain(dir: string, fillRecords: number): Promise<void> {
         rssFile: mib(s.file),
         heapTotal: mib(s.heapTotal),
         heapUsed: mib(s.heapUsed),
+        newSpace: mib(s.newSpace),
+        oldSpace: mib(s.oldSpace),
         external: mib(s.external),
       };
     const result = {
@@ -219,6 +187,28 @@ async function drain(dir: string, fillRecords: number): Promise<void> {
     await broker.kill();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** DRAIN_ALLOC_PROFILE=FILE: a sampling heap profile of everything the drain allocates, GC'd or not. */
+async function startAllocationProfile(): Promise<(() => Promise<void>) | undefined> {
+  const file = process.env.DRAIN_ALLOC_PROFILE;
+  if (!file) {
+    return undefined;
+  }
+  const { Session } = await import("node:inspector/promises");
+  const { writeFile } = await import("node:fs/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("HeapProfiler.startSampling", {
+    samplingInterval: 16_384,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return async () => {
+    const { profile } = await session.post("HeapProfiler.stopSampling");
+    await writeFile(file, JSON.stringify(profile));
+    session.disconnect();
+  };
 }
 
 const [mode, dir, count] = process.argv.slice(2);

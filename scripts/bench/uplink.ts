@@ -20,25 +20,19 @@ import { createServer } from "node:net";
 import { availableParallelism, cpus, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { systemClock } from "../../src/clock.js";
 import { createKeyFile, type KeyRing, loadKeyRing, newGatewayKeyFile } from "../../src/crypto/keys/index.js";
-import { Ledger } from "../../src/ledger/ledger.js";
+import type { Ledger } from "../../src/ledger/ledger.js";
 import type { EntryFields } from "../../src/ledger/ledgerEntry.js";
-import { createLogger } from "../../src/observability/logger.js";
-import { Forwarder } from "../../src/uplink/forwarder.js";
-import { MqttSession } from "../../src/uplink/mqttSession.js";
-import { TopicRenderer } from "../../src/uplink/topics.js";
+import { openBenchLedger, startUplink as startRigUplink, type Uplink } from "./support/uplinkRig.js";
 
 const DRAIN_RECORDS = Number(process.env.BENCH_UPLINK_RECORDS ?? 200_000);
 const LATENCY_SECONDS = Number(process.env.BENCH_UPLINK_SECONDS ?? 10);
 const INFLIGHT = Number(process.env.BENCH_UPLINK_INFLIGHT ?? 64);
-const GATEWAY = "bench-gw";
 const TICK_MS = 5;
 const STALL_MS = 20_000;
 /** BENCH_UPLINK_PHASES=drain (or latency) runs one phase only, for profiling. */
 const PHASES = (process.env.BENCH_UPLINK_PHASES ?? "drain,latency").split(",");
 
-const logger = createLogger({ level: "warn", repeatWindowMs: 60_000, destination: { write: () => {} } });
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 async function freePort(): Promise<number> {
@@ -137,69 +131,12 @@ function fields(i: number): EntryFields {
   return { ts: Date.now(), clockSynced: true, kind: "sample", device: "press-2", body };
 }
 
-interface Uplink {
-  readonly ledger: Ledger;
-  readonly session: MqttSession;
-  readonly forwarder: Forwarder;
-  stop(): Promise<void>;
+function openLedger(dir: string, commitIntervalMs: number): Promise<Ledger> {
+  return openBenchLedger(dir, { commitIntervalMs });
 }
 
-async function openLedger(dir: string, commitIntervalMs: number): Promise<Ledger> {
-  const ledger = new Ledger(
-    {
-      dir,
-      commitIntervalMs,
-      commitMaxRecords: 1000,
-      degradedBufferRecords: 1_000_000,
-      retention: { maxBytes: 2 ** 40, maxAgeMs: 3_650 * 86_400_000, checkIntervalMs: 3_600_000 },
-    },
-    { clock: systemClock, logger },
-  );
-  await ledger.start(new AbortController().signal);
-  return ledger;
-}
-
-async function startUplink(ledger: Ledger, port: number, ring: KeyRing, batchRecords = 1): Promise<Uplink> {
-  const session = new MqttSession(
-    {
-      url: `mqtt://127.0.0.1:${port}`,
-      mqttVersion: "5",
-      clientId: `edgewarden-${GATEWAY}`,
-      keepaliveMs: 30_000,
-      connectTimeoutMs: 10_000,
-      reconnect: { initialDelayMs: 200, maxDelayMs: 2_000 },
-      statusTopic: `bench/lab/${GATEWAY}/status`,
-    },
-    { clock: systemClock, logger },
-  );
-  const forwarder = new Forwarder(
-    {
-      gateway: GATEWAY,
-      topics: new TopicRenderer({
-        prefix: "bench",
-        site: "lab",
-        gateway: GATEWAY,
-        template: "{prefix}/{site}/{gateway}/{device}/{stream}",
-      }),
-      encryption: "ascon-aead128",
-      keyRing: ring,
-      inflight: INFLIGHT,
-      batch: { maxRecords: batchRecords, maxBytes: 65_536 },
-      retry: { initialDelayMs: 200, maxDelayMs: 2_000 },
-    },
-    { reader: ledger, appender: ledger, session, clock: systemClock, logger },
-  );
-  await session.start(new AbortController().signal);
-  await forwarder.start(new AbortController().signal);
-  return {
-    ledger,
-    session,
-    forwarder,
-    stop: async () => {
-      await forwarder.stop();
-      await session.stop();
-    },
-  };
+function startUplink(ledger: Ledger, port: number, ring: KeyRing, batchRecords = 1): Promise<Uplink> {
+  return startRigUplink(ledger, { port, ring, inflight: INFLIGHT, batchRecords });
 }
 
 /** Resolves when the acked cursor reaches `seq`; a stall of STALL_MS without progress fails the bench. */

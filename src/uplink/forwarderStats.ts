@@ -163,6 +163,8 @@ export class ForwarderCounters {
   ackedRecords = 0;
   duplicatesRisked = 0;
   refusedPublishes = 0;
+  /** The highest seq handed over in this process, over all connections. */
+  #highestSent = 0;
   readonly #clock: { monotonicNow(): number };
   readonly #rate = new RateMeter();
   readonly #latency: RollingLatency;
@@ -170,6 +172,15 @@ export class ForwarderCounters {
   constructor(clock: { monotonicNow(): number }) {
     this.#clock = clock;
     this.#latency = new RollingLatency(LATENCY_WINDOW_MS, clock.monotonicNow());
+  }
+
+  /** A message with seqs first..last goes out for the first time on this connection. */
+  sent(first: number, last: number): void {
+    if (first <= this.#highestSent) {
+      // Sent before, on a connection that went before its PUBACK came: the receiver may see it twice.
+      this.duplicatesRisked += Math.min(last, this.#highestSent) - first + 1;
+    }
+    this.#highestSent = Math.max(this.#highestSent, last);
   }
 
   published(records: number, now: number): void {

@@ -23,8 +23,6 @@ export interface OutMessage {
   readonly entries: readonly LedgerEntry[];
   readonly topic: string;
   readonly packetBytes: number;
-  /** Kept until PUBACK, for a resend after a refusal; dropped once done. */
-  payload: string | undefined;
   state: MessageState;
   /** Monotonic ms of the last hand-over, for the PUBACK latency. */
   sentAt: number;
@@ -43,7 +41,6 @@ export function newMessage(
     entries,
     topic,
     packetBytes,
-    payload: undefined,
     state: "settling",
     sentAt: 0,
     attempts: 0,
