@@ -36,20 +36,23 @@ export interface OpenLedgerOptions {
  * Bounds on LevelDB's memory-mapped tables (issue #5, Outage: "RSS within 20% of its pre-outage
  * value"). classic-level's LevelDB reads each table through mmap (up to 1000 tables on 64-bit;
  * none on 32-bit), and every page a read touches stays in the process's RSS (RssFile) until the
- * table leaves LevelDB's table cache. Our keys are sequential, so compaction only moves tables
- * down the levels and never rewrites them: a table stays the size of one memtable flush (~1.2 MiB
- * with the default 4 MiB write buffer) and maxFileSize has no effect. With the defaults (a cache
- * of 990 tables) the forwarder draining a backlog left every table it read mapped: RSS grew with
- * the backlog (scripts/bench/drainRss.ts, 500k records: RssFile +46 MiB, peak RSS 300 MiB).
- * The smallest table cache LevelDB allows (74 open files, 64 of them tables) and 1 MiB memtables
- * (~400 KiB tables) keep at most ~25 MiB of tables mapped (peak RSS 232 MiB, RssFile flat).
- * With appends going on during the drain, the acked cursor's key makes memtable flushes overlap,
- * so compaction does rewrite them, into tables of maxFileSize (default 2 MiB: up to 128 MiB
- * mapped); 512 KiB keeps that bound at 32 MiB.
+ * table leaves LevelDB's table cache. With the defaults (a cache of 990 tables) the forwarder
+ * draining a backlog left every table it read mapped: RSS grew with the backlog
+ * (scripts/bench/drainRss.ts, 500k records: RssFile +46 MiB, peak RSS 300 MiB). The smallest
+ * table cache LevelDB allows (74 open files, 64 of them tables) bounds that to 64 tables.
+ * While only entries are written (an outage: no cursor writes), our sequential keys never
+ * overlap, compaction just moves tables down, and a table is one memtable flush, about one
+ * group-commit batch (~400 KiB with 1 MiB memtables). With appends and cursor writes during a
+ * drain, the cursor's key makes flushes overlap, so compaction rewrites them into tables of
+ * maxFileSize, which LevelDB 1.20 clips to at least 1 MiB (SanitizeOptions): at most ~70 MiB
+ * mapped while a backlog drains. Measured in test/outbox/outage.test.ts (1.3M-record backlog):
+ * RssFile 46 -> 86 MiB, RssAnon flat. On 32-bit builds (armv7) LevelDB maps nothing and reads
+ * through its 8 MiB block cache instead.
  */
 const MAX_OPEN_FILES = 74;
 const WRITE_BUFFER_BYTES = 1024 * 1024;
-const MAX_FILE_BYTES = 512 * 1024;
+/** The least LevelDB 1.20 accepts (it clips smaller values up to it). */
+const MAX_FILE_BYTES = 1024 * 1024;
 
 const LOCK_RETRY_FIRST_MS = 50;
 const LOCK_RETRY_MAX_MS = 1_000;

@@ -34,6 +34,7 @@ import { REPORT_DURABLE_ENV } from "../../src/daemon/durableReport.js";
 import { componentMsg, edgewarden, hasMsg, ledgerEntries, RUNNING } from "../helpers/daemon.js";
 import { isRecord, type JsonRecord, type LineChild } from "../helpers/lineChild.js";
 import { Resources } from "../helpers/resources.js";
+import { prng } from "../helpers/seededRandom.js";
 import { waitUntil } from "../helpers/waitUntil.js";
 import { LineFeeder } from "./support/lineFeeder.js";
 import {
@@ -52,18 +53,6 @@ const FORWARDING_WINDOW_MS = 1_000;
 const CHECKPOINT_EVERY = 500;
 const COMMIT_INTERVAL = "5ms";
 const SEED = Number(process.env.OUTBOX_CRASH_SEED ?? 0x5eed_0005);
-
-/** mulberry32: a small seeded PRNG, so a failing kill point can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let resources: Resources;
 beforeEach(() => {

@@ -16,6 +16,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hasMsg } from "../helpers/daemon.js";
 import { Resources } from "../helpers/resources.js";
+import { prng } from "../helpers/seededRandom.js";
 import { waitUntil } from "../helpers/waitUntil.js";
 import {
   entriesAfter,
@@ -32,18 +33,6 @@ const RATE = 1_500;
 const FLAPPING_MS = 120_000;
 const HANDLE_TOLERANCE = 3;
 const SEED = Number(process.env.OUTBOX_FLAP_SEED ?? 20261202);
-
-/** mulberry32: a small seeded PRNG, so a failing schedule can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let resources: Resources;
 beforeEach(() => {

@@ -9,23 +9,31 @@ import { waitUntil } from "../../helpers/waitUntil.js";
 
 export const RESOURCES_PRELOAD = "report-resources.mjs";
 
-/** VmRSS in KiB, or undefined once the process is gone. */
-export function rssKiB(pid: number): number | undefined {
+/**
+ * VmRSS and its two parts in KiB (/proc/PID/status): RssAnon (the V8 heap, malloc) and RssFile
+ * (mapped files: the node binary, LevelDB's tables); undefined once the process is gone.
+ */
+export function memoryKiB(pid: number): { rss: number; anon: number; file: number } | undefined {
+  let status: string;
   try {
-    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match?.[1] === undefined ? undefined : Number(match[1]);
+    status = readFileSync(`/proc/${pid}/status`, "utf8");
   } catch {
     return undefined;
   }
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, "m").exec(status)?.[1]);
+  const rss = field("VmRSS");
+  return Number.isFinite(rss) ? { rss, anon: field("RssAnon"), file: field("RssFile") } : undefined;
 }
 
 export interface RssSample {
   readonly atMs: number;
   readonly kib: number;
+  readonly anonKib: number;
+  readonly fileKib: number;
   readonly phase: string;
 }
 
-/** Samples VmRSS every `everyMs`, labelled with the phase the test says it is in. */
+/** Samples VmRSS (and its parts) every `everyMs`, labelled with the phase the test says it is in. */
 export class RssSampler {
   readonly samples: RssSample[] = [];
   phase = "start";
@@ -38,14 +46,21 @@ export class RssSampler {
   }
 
   sample(): void {
-    const kib = rssKiB(this.#pid);
-    if (kib !== undefined) {
-      this.samples.push({ atMs: performance.now(), kib, phase: this.phase });
+    const memory = memoryKiB(this.#pid);
+    if (memory !== undefined) {
+      this.samples.push({
+        atMs: performance.now(),
+        kib: memory.rss,
+        anonKib: memory.anon,
+        fileKib: memory.file,
+        phase: this.phase,
+      });
     }
   }
 
-  of(phase: string): number[] {
-    return this.samples.filter((s) => s.phase === phase).map((s) => s.kib);
+  /** VmRSS of the phase's samples, or one of its parts. */
+  of(phase: string, part: "kib" | "anonKib" | "fileKib" = "kib"): number[] {
+    return this.samples.filter((s) => s.phase === phase).map((s) => s[part]);
   }
 
   stop(): void {
