@@ -1,0 +1,244 @@
+/**
+ * NAB evaluation (issue #6 item 7): scores anomaly scores on the NAB development files in
+ * ../shared/datasets/nab with the faithful NAB v1.1 scorer (nabScorer.ts) and prints JSON.
+ *
+ *   npm run eval:nab                                  reference baseline (rolling z-score), not the product
+ *   npm run eval:nab -- --window 288                  the baseline's window, in rows (default 1000)
+ *   npm run eval:nab -- --scores a.jsonl --scores b.jsonl
+ *                                                    score files, one per data file, one {ts, score} a line
+ *   --data DIR                                        another directory holding windows.json and the CSVs
+ *
+ * In code: `evaluate(detector)` runs a detector over each series and scores it, for the streaming detector.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { assignScores, loadNabCorpus, type NabCorpus, type NabSeries, parseScoresJsonl } from "./nabData.js";
+import { type DataSet, type ProfileResult, probationaryLength, scoreCorpus } from "./nabScorer.js";
+import { rollingZScore } from "./referenceBaseline.js";
+
+/** What a detector sees: one whole series, and how many leading rows NAB leaves unscored for learning. */
+export interface NabInputSeries {
+  readonly name: string;
+  readonly timestamps: readonly number[];
+  readonly values: readonly number[];
+  readonly probationaryRows: number;
+}
+
+/** Maps a series to one anomaly score in [0, 1] per row, in row order. */
+export type SeriesDetector = (series: NabInputSeries) => ArrayLike<number>;
+
+/**
+ * ../shared/datasets/nab next to the repository (issue #6): the first ancestor of this file that holds
+ * shared/datasets/nab, so it resolves from scripts/eval/ (vitest) and dist-scripts/scripts/eval/ alike.
+ */
+function findDataDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  // The same files, vendored for the tests (test/fixtures/nab/NOTICE.md): used where there is no
+  // ../shared (a clone elsewhere, CI).
+  let fixtures: string | undefined;
+  for (;;) {
+    const candidate = join(dir, "shared", "datasets", "nab");
+    if (existsSync(join(candidate, "windows.json"))) {
+      return candidate;
+    }
+    const vendored = join(dir, "test", "fixtures", "nab");
+    if (fixtures === undefined && existsSync(join(vendored, "windows.json"))) {
+      fixtures = vendored;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) {
+      return fixtures ?? resolve("..", "shared", "datasets", "nab");
+    }
+    dir = parent;
+  }
+}
+
+export const DEFAULT_DATA_DIR = findDataDir();
+
+interface FileReport {
+  readonly file: string;
+  readonly threshold: number;
+  readonly score: number;
+  readonly tp: number;
+  readonly fp: number;
+  readonly fn: number;
+  readonly tn: number;
+  readonly windows: readonly {
+    readonly start: string;
+    readonly end: string;
+    readonly detectedAt: string | null;
+    readonly contribution: number;
+  }[];
+}
+
+export interface NabReport {
+  readonly detector: string;
+  readonly probationaryPercent: number;
+  readonly files: readonly {
+    readonly file: string;
+    readonly rows: number;
+    readonly probationaryRows: number;
+    readonly rowsWithoutScore?: number;
+  }[];
+  readonly notes: readonly string[];
+  readonly profiles: Record<
+    string,
+    {
+      readonly threshold: number;
+      readonly rawScore: number;
+      readonly nullScore: number;
+      readonly perfectScore: number;
+      readonly normalizedScore: number;
+      readonly files: readonly FileReport[];
+    }
+  >;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace("T", " ").replace(".000Z", "");
+const round = (x: number): number => Math.round(x * 1e6) / 1e6;
+
+function report(
+  detector: string,
+  corpus: NabCorpus,
+  results: readonly ProfileResult[],
+  missing?: ReadonlyMap<string, number>,
+): NabReport {
+  const files = corpus.series.map((s) => {
+    const rows = s.timestamps.length;
+    const base = {
+      file: s.name,
+      rows,
+      probationaryRows: probationaryLength(rows, corpus.probationaryPercent),
+    };
+    const without = missing?.get(s.name);
+    return without === undefined ? base : { ...base, rowsWithoutScore: without };
+  });
+  const profiles = Object.fromEntries(
+    results.map((r) => [
+      r.profile,
+      {
+        threshold: r.threshold,
+        rawScore: round(r.rawScore),
+        nullScore: round(r.nullScore),
+        perfectScore: round(r.perfectScore),
+        normalizedScore: Math.round(r.normalizedScore * 100) / 100,
+        files: r.files.map(
+          (f): FileReport => ({
+            file: f.name,
+            threshold: r.threshold,
+            score: round(f.score),
+            tp: f.tp,
+            fp: f.fp,
+            fn: f.fn,
+            tn: f.tn,
+            windows: f.windows.map((w) => ({
+              start: iso(w.start),
+              end: iso(w.end),
+              detectedAt: w.detectedAt === null ? null : iso(w.detectedAt),
+              contribution: round(w.contribution),
+            })),
+          }),
+        ),
+      },
+    ]),
+  );
+  const notes = [
+    "tp/fp/fn/tn count scored rows (not windows), as NAB's results CSVs do; windows[] shows each window's earliest detection.",
+    "One threshold per profile, optimised over both files together (nab/optimizer.py); normalizedScore = 100*(raw - null)/(perfect - null).",
+    "Tuned on these two development files only: not comparable with NAB's published corpus-wide scores.",
+  ];
+  return { detector, probationaryPercent: corpus.probationaryPercent, files, notes, profiles };
+}
+
+function toDataSets(corpus: NabCorpus, scoresOf: (s: NabSeries) => readonly number[]): DataSet[] {
+  return corpus.series.map((s) => ({
+    name: s.name,
+    timestamps: s.timestamps,
+    anomalyScores: scoresOf(s),
+    windows: s.windows,
+  }));
+}
+
+/** Runs `detector` over every NAB development series and scores it per profile. */
+export function evaluate(
+  detector: SeriesDetector,
+  options: { readonly name?: string; readonly dataDir?: string } = {},
+): NabReport {
+  const corpus = loadNabCorpus(options.dataDir ?? DEFAULT_DATA_DIR);
+  const dataSets = toDataSets(corpus, (s) => {
+    const probationaryRows = probationaryLength(s.timestamps.length, corpus.probationaryPercent);
+    const scores = Array.from(
+      detector({ name: s.name, timestamps: s.timestamps, values: s.values, probationaryRows }),
+    );
+    if (scores.length !== s.timestamps.length) {
+      throw new Error(
+        `detector returned ${scores.length} scores for ${s.timestamps.length} rows of ${s.name}`,
+      );
+    }
+    return scores;
+  });
+  const results = scoreCorpus(dataSets, corpus.profiles, corpus.probationaryPercent);
+  return report(options.name ?? "detector", corpus, results);
+}
+
+/** Scores JSON-lines score files, one per NAB data file (for example `edgewarden backtest` output). */
+export function evaluateScoreFiles(paths: readonly string[], dataDir: string = DEFAULT_DATA_DIR): NabReport {
+  const corpus = loadNabCorpus(dataDir);
+  const files = paths.map((source) => ({
+    source,
+    lines: parseScoresJsonl(readFileSync(source, "utf8"), source),
+  }));
+  const assigned = assignScores(corpus.series, files);
+  const dataSets = toDataSets(corpus, (s) => assigned.get(s.name)!.scores);
+  const results = scoreCorpus(dataSets, corpus.profiles, corpus.probationaryPercent);
+  const missing = new Map([...assigned].map(([name, a]) => [name, a.rowsWithoutScore]));
+  return report(`score files: ${paths.join(", ")}`, corpus, results, missing);
+}
+
+/**
+ * The baseline's default window in rows. Picked on the development files (the only data we may tune on) from
+ * 24, 48, 96, 288, 1000, 2000, 6400: 1000 scored best on every profile; 288 and 6400 never beat the null
+ * detector. It is a reference point, not a tuned product.
+ */
+export const BASELINE_WINDOW = 1000;
+
+/** The reference baseline: a rolling z-score, explicitly not the product's streaming detector. */
+export function referenceBaseline(window: number): SeriesDetector {
+  return (series) => rollingZScore(series.values, { window, minHistory: Math.min(window, 24) });
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      scores: { type: "string", multiple: true },
+      data: { type: "string" },
+      window: { type: "string", default: String(BASELINE_WINDOW) },
+    },
+  });
+  const dataDir = values.data ?? DEFAULT_DATA_DIR;
+  let result: NabReport;
+  if (values.scores !== undefined && values.scores.length > 0) {
+    result = evaluateScoreFiles(values.scores, dataDir);
+  } else {
+    const window = Number(values.window);
+    if (!Number.isInteger(window) || window < 2) {
+      throw new Error(`--window must be an integer >= 2, got ${values.window}`);
+    }
+    result = evaluate(referenceBaseline(window), {
+      name: `REFERENCE BASELINE (not the product detector): rolling z-score over the previous ${window} rows, score = |z|/(1+|z|)`,
+      dataDir,
+    });
+  }
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    main();
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  }
+}
