@@ -2,11 +2,9 @@
  * Streaming detector benchmark (issue #6 budget: "streaming detector <= 5 us per tag value").
  * ns per observed value for each method and seasonality, in steady state (window full), over two
  * window shapes: 1 h at 1 Hz (3600 points in the median window) and 1 day at 1/min (1440 points).
- * Prints JSON. The machine is shared: each figure is the best and the median of ROUNDS timed rounds.
- *
- *   tsc -p tsconfig.scripts.json && node dist-scripts/scripts/bench/analyticsStreaming.js
+ * A section of `npm run bench:analytics`. The machine is shared: each figure is the best and the
+ * median of ROUNDS timed rounds.
  */
-import { availableParallelism, cpus } from "node:os";
 import { seededRandom } from "../../src/analytics/random.js";
 import { StreamingDetector, type StreamingDetectorConfig } from "../../src/analytics/streaming/index.js";
 
@@ -77,19 +75,11 @@ function measure(shape: Shape, c: (typeof CASES)[number]) {
   };
 }
 
-const results = SHAPES.flatMap((shape) => CASES.map((c) => measure(shape, c)));
-process.stdout.write(
-  `${JSON.stringify(
-    {
-      bench: "analytics-streaming",
-      node: process.version,
-      cpu: cpus()[0]?.model ?? "unknown",
-      cores: availableParallelism(),
-      note: "shared machine; best and median of rounds of 20000 values each",
-      budgetNsPerValue: 5000,
-      results,
-    },
-    null,
-    2,
-  )}\n`,
-);
+/** The streaming section of scripts/bench/analytics.ts. */
+export function benchStreaming() {
+  return {
+    note: `best and median of ${ROUNDS} rounds of ${TIMED_VALUES} values each`,
+    budgetNsPerValue: 5000,
+    results: SHAPES.flatMap((shape) => CASES.map((c) => measure(shape, c))),
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * Analytics benchmark (issue #6 item 8): µs per sample per detector (single and batched), model
+ * load time. Prints one JSON document; each detector adds its own section (a function in its own
+ * scripts/bench/analytics*.ts file) to `sections` below.
+ *
+ *   npm run bench:analytics     (builds, then runs)
+ */
+import { availableParallelism, cpus, loadavg } from "node:os";
+import { benchIsolationForest } from "./analyticsIsolationForest.js";
+import { benchStreaming } from "./analyticsStreaming.js";
+
+const sections: Record<string, () => unknown> = {
+  streaming: benchStreaming,
+  isolationForest: benchIsolationForest,
+};
+
+function main(): void {
+  const result: Record<string, unknown> = {
+    bench: "analytics",
+    machine: {
+      nproc: availableParallelism(),
+      cpu: cpus()[0]?.model,
+      node: process.version,
+      // This VM is shared: the load at the start says how much of it the run had.
+      loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+    },
+  };
+  for (const [name, run] of Object.entries(sections)) {
+    result[name] = run();
+  }
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+main();
