@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { StreamingDetector, type StreamingDetectorConfig } from "../../src/analytics/streaming/index.js";
 import { assignScores, loadNabCorpus, type NabCorpus, type NabSeries, parseScoresJsonl } from "./nabData.js";
 import { type DataSet, type ProfileResult, probationaryLength, scoreCorpus } from "./nabScorer.js";
 import { rollingZScore } from "./referenceBaseline.js";
@@ -204,6 +205,29 @@ export function evaluateScoreFiles(paths: readonly string[], dataDir: string = D
  */
 export const BASELINE_WINDOW = 1000;
 
+/**
+ * The product's streaming detector (src/analytics/streaming) with its default configuration and
+ * the schema's defaults (median-mad, 1 h window, no seasonality, or as given). A row's score is the
+ * likelihood when the detector raises an alarm, else 0: what the gateway would report. The alarm
+ * gate is the detector's own threshold (the LOW severity, 0.6), so NAB's sweep cannot go below it.
+ */
+export function streamingDetector(
+  config: Partial<Pick<StreamingDetectorConfig, "method" | "seasonality" | "windowMs">> = {},
+): SeriesDetector {
+  return (series) => {
+    const detector = new StreamingDetector({
+      method: "median-mad",
+      windowMs: 3_600_000,
+      seasonality: "none",
+      ...config,
+    });
+    return series.values.map((value, i) => {
+      const result = detector.observe(series.timestamps[i] as number, value);
+      return result.alarm ? result.likelihood : 0;
+    });
+  };
+}
+
 /** The reference baseline: a rolling z-score, explicitly not the product's streaming detector. */
 export function referenceBaseline(window: number): SeriesDetector {
   return (series) => rollingZScore(series.values, { window, minHistory: Math.min(window, 24) });
@@ -215,13 +239,24 @@ function main(): void {
       scores: { type: "string", multiple: true },
       data: { type: "string" },
       window: { type: "string", default: String(BASELINE_WINDOW) },
+      detector: { type: "string", default: "streaming" },
+      seasonality: { type: "string", default: "none" },
     },
   });
   const dataDir = values.data ?? DEFAULT_DATA_DIR;
   let result: NabReport;
   if (values.scores !== undefined && values.scores.length > 0) {
     result = evaluateScoreFiles(values.scores, dataDir);
-  } else {
+  } else if (values.detector === "streaming") {
+    const seasonality = values.seasonality;
+    if (seasonality !== "none" && seasonality !== "daily" && seasonality !== "weekly") {
+      throw new Error(`--seasonality must be none, daily or weekly, got ${seasonality}`);
+    }
+    result = evaluate(streamingDetector({ seasonality }), {
+      name: `streaming detector (src/analytics/streaming), median-mad, 1h window, seasonality ${seasonality}; score = likelihood at an alarm, else 0`,
+      dataDir,
+    });
+  } else if (values.detector === "baseline") {
     const window = Number(values.window);
     if (!Number.isInteger(window) || window < 2) {
       throw new Error(`--window must be an integer >= 2, got ${values.window}`);
@@ -230,6 +265,8 @@ function main(): void {
       name: `REFERENCE BASELINE (not the product detector): rolling z-score over the previous ${window} rows, score = |z|/(1+|z|)`,
       dataDir,
     });
+  } else {
+    throw new Error(`--detector must be streaming or baseline, got ${values.detector}`);
   }
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
