@@ -73,7 +73,10 @@ export class SortedWindow {
   }
 
   /** Adds a point (ts not before the last one; the caller enforces order). */
-  add(ts: number, value: number): void {
+  add(ts: number, rawValue: number): void {
+    // -0 becomes +0: JSON (the saved state) cannot tell them apart, so a restored window would
+    // otherwise answer +0 where the live one answered -0.
+    const value = rawValue + 0;
     if (this.lastAdmittedTs !== null && ts - this.lastAdmittedTs < this.options.minSpacingMs) {
       this.thinned++;
       return;
