@@ -5,7 +5,10 @@
  * TUNING NOTES name the figure behind each value; "nupic" means Numenta's reference code
  * (anomaly_likelihood.py), kept where the NAB development files gave no reason to move.
  */
-export interface StreamingTuning {
+import type { LikelihoodOptions } from "./anomalyLikelihood.js";
+
+/** The likelihood's knobs (averagingWindow, historicWindow, ..., historyClip) come from anomalyLikelihood.ts. */
+export interface StreamingTuning extends LikelihoodOptions {
   /** Points scored 0 after the first one while the baseline and the likelihood learn. */
   readonly learningSamples: number;
   /** A baseline holding fewer points gives no raw score (nor a likelihood input). */
@@ -18,13 +21,6 @@ export interface StreamingTuning {
   readonly scaleFloorRange: number;
   /** ... and of the baseline's level |centre|; the larger wins (and at least 1e-9). */
   readonly scaleFloorLevel: number;
-  readonly averagingWindow: number;
-  readonly historicWindow: number;
-  readonly estimationSamples: number;
-  readonly reestimationPeriod: number;
-  readonly redFilter: boolean;
-  /** Winsorise the likelihood's history at mean + historyClip stdev, so one fault does not blind it. */
-  readonly historyClip: number;
   /** A likelihood at or above this raises an alarm (the schema's LOW threshold by default). */
   readonly alarmThreshold: number;
   /** After an alarm, re-arm only after this many consecutive points below alarmThreshold ... */
