@@ -29,11 +29,11 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { REPORT_DURABLE_ENV } from "../../src/daemon/durableReport.js";
 import { componentMsg, edgewarden, hasMsg, ledgerEntries, RUNNING } from "../helpers/daemon.js";
+import { useResources } from "../helpers/lifecycle.js";
 import { isRecord, type JsonRecord, type LineChild } from "../helpers/lineChild.js";
-import { Resources } from "../helpers/resources.js";
 import { prng } from "../helpers/seededRandom.js";
 import { waitUntil } from "../helpers/waitUntil.js";
 import { LineFeeder } from "./support/lineFeeder.js";
@@ -54,13 +54,7 @@ const CHECKPOINT_EVERY = 500;
 const COMMIT_INTERVAL = "5ms";
 const SEED = Number(process.env.OUTBOX_CRASH_SEED ?? 0x5eed_0005);
 
-let resources: Resources;
-beforeEach(() => {
-  resources = new Resources();
-});
-afterEach(async () => {
-  await resources.release();
-});
+const current = useResources();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -156,7 +150,7 @@ interface Kill {
 
 /** One run: spawn, wait `afterMs`, SIGKILL, then check the directory (the must-show's assertions). */
 async function killOnce(setup: RigSetup, run: number, point: KillPoint): Promise<Kill & Reports> {
-  const daemon = spawnRigDaemon(resources, setup, {
+  const daemon = spawnRigDaemon(current(), setup, {
     name: `daemon-${run}`,
     ipc: true,
     env: { [REPORT_DURABLE_ENV]: "1" },
@@ -207,14 +201,14 @@ describe("Crash (issue #5)", () => {
     const startedAt = performance.now();
     /** seq -> hash of each entry the subscriber opened (every one: openEvery 1). */
     const published = new Map<number, string>();
-    const setup = await prepareRig(resources, {
+    const setup = await prepareRig(current(), {
       storage: [`commitInterval: ${COMMIT_INTERVAL}`, "checkpoints:", `  everyRecords: ${CHECKPOINT_EVERY}`],
       openEvery: 1,
       onOpened: (seq, text) => {
         published.set(seq, (JSON.parse(text) as JsonRecord).hash as string);
       },
     });
-    const feeder = resources.track(await LineFeeder.open(setup.pty.b));
+    const feeder = current().track(await LineFeeder.open(setup.pty.b));
     feeder.start(RATE);
 
     const random = prng(SEED);
@@ -245,7 +239,7 @@ describe("Crash (issue #5)", () => {
 
     // A last daemon drains the backlog; then a clean stop and the whole chain.
     const statusFrom = setup.notify.datagrams.length;
-    const last = spawnRigDaemon(resources, setup, { name: "daemon-final" });
+    const last = spawnRigDaemon(current(), setup, { name: "daemon-final" });
     await waitUntilForwarding(last);
     await feeder.stop();
     await waitUntil(() => backlogs(setup.notify, statusFrom).at(-1) === 0, "the backlog to drain", {

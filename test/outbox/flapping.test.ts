@@ -13,9 +13,9 @@
  * the run; a timer or request in flight at the moment of a reading is not growth, and each
  * reading takes the smallest of three counts 300 ms apart to let those pass.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { hasMsg } from "../helpers/daemon.js";
-import { Resources } from "../helpers/resources.js";
+import { useResources } from "../helpers/lifecycle.js";
 import { prng } from "../helpers/seededRandom.js";
 import { waitUntil } from "../helpers/waitUntil.js";
 import {
@@ -34,13 +34,7 @@ const FLAPPING_MS = 120_000;
 const HANDLE_TOLERANCE = 3;
 const SEED = Number(process.env.OUTBOX_FLAP_SEED ?? 20261202);
 
-let resources: Resources;
-beforeEach(() => {
-  resources = new Resources();
-});
-afterEach(async () => {
-  await resources.release();
-});
+const current = useResources();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -82,7 +76,7 @@ describe("Flapping (issue #5)", () => {
   it("loses no seq and grows no handles while the broker stops and starts every 1-5 s for 2 minutes", {
     timeout: 360_000,
   }, async () => {
-    const rig = await startRig(resources);
+    const rig = await startRig(current());
     const { broker, daemon, feeder, tally } = rig;
     const random = prng(SEED);
     const interval = () => 1_000 + Math.floor(random() * 4_000);

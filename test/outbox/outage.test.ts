@@ -21,8 +21,8 @@
  * the pre-outage peak on this machine, all of the excess in those mapped table pages.
  */
 
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Resources } from "../helpers/resources.js";
+import { describe, expect, it } from "vitest";
+import { useResources } from "../helpers/lifecycle.js";
 import { waitUntil } from "../helpers/waitUntil.js";
 import {
   entriesAfter,
@@ -45,13 +45,7 @@ const PRE_OUTAGE_WINDOW_MS = 10_000;
 /** LevelDB's table cache (64 tables, ledgerDb.ts) times the largest table (~1.1 MiB), in KiB. */
 const LEVELDB_TABLE_MAP_BOUND_KIB = 64 * 1_126;
 
-let resources: Resources;
-beforeEach(() => {
-  resources = new Resources();
-});
-afterEach(async () => {
-  await resources.release();
-});
+const current = useResources();
 
 const kib = (values: readonly number[]) => ({
   max: Math.max(...values),
@@ -65,9 +59,9 @@ describe("Outage (issue #5)", () => {
   it("delivers 1,000,000 records appended while the broker is stopped, in order, with RSS within 20% of before throughout", {
     timeout: 420_000,
   }, async () => {
-    const rig: Rig = await startRig(resources);
+    const rig: Rig = await startRig(current());
     const { broker, daemon, feeder, notify, tally } = rig;
-    const rss = resources.track(new RssSampler(daemon.pid));
+    const rss = current().track(new RssSampler(daemon.pid));
     const startedAt = performance.now();
 
     rss.phase = "warm-up";
