@@ -31,6 +31,7 @@ import type { Ledger } from "../../src/ledger/ledger.js";
 import type { EntryFields } from "../../src/ledger/ledgerEntry.js";
 import type { LedgerReader } from "../../src/ledger/ledgerPorts.js";
 import { Mosquitto } from "../../test/helpers/mosquitto.js";
+import { memoryKiB } from "../../test/outbox/support/processProbe.js";
 import { ackedAt, openBenchLedger, startUplink, type Uplink } from "./support/uplinkRig.js";
 
 const SAMPLE_MS = 500;
@@ -73,14 +74,6 @@ function readerOf(ledger: Ledger): LedgerReader {
   };
 }
 
-/** VmRSS splits into RssAnon (malloc, V8) and RssFile (mapped files: LevelDB mmaps its tables). */
-function rssParts(): { anon: number; file: number } {
-  const status = readFileSync("/proc/self/status", "utf8");
-  const kib = (name: string) =>
-    Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, "m").exec(status)?.[1] ?? 0) * 1024;
-  return { anon: kib("RssAnon"), file: kib("RssFile") };
-}
-
 interface Sample {
   readonly t: number;
   readonly rss: number;
@@ -114,14 +107,15 @@ async function drain(dir: string, fillRecords: number): Promise<void> {
     let forwarder: Uplink["forwarder"] | undefined;
     const sample = () => {
       const m = process.memoryUsage();
-      const parts = rssParts();
+      // VmRSS splits into RssAnon (malloc, V8) and RssFile (mapped files: LevelDB mmaps its tables).
+      const parts = memoryKiB(process.pid) ?? { anon: Number.NaN, file: Number.NaN };
       const space = (name: string) =>
         getHeapSpaceStatistics().find((s) => s.space_name === name)?.space_size ?? 0;
       samples.push({
         t: performance.now(),
         rss: m.rss,
-        anon: parts.anon,
-        file: parts.file,
+        anon: parts.anon * 1024,
+        file: parts.file * 1024,
         heapTotal: m.heapTotal,
         heapUsed: m.heapUsed,
         newSpace: space("new_space"),

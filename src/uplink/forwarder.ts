@@ -26,7 +26,6 @@ import { ForwarderCounters, type ForwarderStats } from "./forwarderStats.js";
 import type { Connection, ConnectionListener, MqttSession } from "./mqttSession.js";
 import { createSealer, type Encryption } from "./sealRecord.js";
 
-export { MAX_READ_AHEAD } from "./readAhead.js";
 /** After a failed read (a closing or failing ledger), try again after this long. */
 export const READ_RETRY_MS = 1_000;
 
