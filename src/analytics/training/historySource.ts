@@ -1,0 +1,15 @@
+/**
+ * Where training history comes from (issue #6 item 5): the ledger's stored samples of the device
+ * (the daemon's retrain, `train -c FILE`) or a CSV export (`train --from-csv`, `backtest`).
+ * analytics/ never imports the ledger (lower stages never import higher ones): the daemon and the
+ * commands hand it this interface.
+ */
+import type { Sample } from "../../records.js";
+
+export interface HistorySource {
+  /**
+   * The device's samples from wall-clock `fromTs` on, in log order. Reads in batches and yields to
+   * the event loop between them, so a daemon keeps polling while it reads days of history.
+   */
+  samples(device: string, fromTs: number, signal?: AbortSignal): AsyncIterable<Sample>;
+}
