@@ -2,8 +2,10 @@
  * Streaming detector benchmark (issue #6 budget: "streaming detector <= 5 us per tag value").
  * ns per observed value for each method and seasonality, in steady state (window full), over two
  * window shapes: 1 h at 1 Hz (3600 points in the median window) and 1 day at 1/min (1440 points).
- * A section of `npm run bench:analytics`. The machine is shared: each figure is the best and the
- * median of ROUNDS timed rounds.
+ * Daily seasonality runs twice, in UTC and in Europe/Berlin (the time-zone lookups are cached per
+ * span of constant offset, zoneOffset.ts). Also the saved state's size and the time to save
+ * (toJSON + stringify) and restore (parse + fromJSON) it. A section of `npm run bench:analytics`.
+ * The machine is shared: each figure is the best and the median of ROUNDS timed rounds.
  */
 import { seededRandom } from "../../src/analytics/random.js";
 import { StreamingDetector, type StreamingDetectorConfig } from "../../src/analytics/streaming/index.js";
@@ -22,11 +24,18 @@ const SHAPES: readonly Shape[] = [
   { name: "1d@1/min", windowMs: 86_400_000, stepMs: 60_000 },
 ];
 
-const CASES: readonly Pick<StreamingDetectorConfig, "method" | "seasonality">[] = [
-  { method: "median-mad", seasonality: "none" },
-  { method: "ewma", seasonality: "none" },
-  { method: "median-mad", seasonality: "daily" },
-  { method: "median-mad", seasonality: "weekly" },
+interface Case {
+  readonly method: StreamingDetectorConfig["method"];
+  readonly seasonality: StreamingDetectorConfig["seasonality"];
+  readonly timeZone: string;
+}
+
+const CASES: readonly Case[] = [
+  { method: "median-mad", seasonality: "none", timeZone: "UTC" },
+  { method: "ewma", seasonality: "none", timeZone: "UTC" },
+  { method: "median-mad", seasonality: "daily", timeZone: "UTC" },
+  { method: "median-mad", seasonality: "daily", timeZone: "Europe/Berlin" },
+  { method: "median-mad", seasonality: "weekly", timeZone: "UTC" },
 ];
 
 function series(n: number, seed: number): Float64Array {
@@ -39,12 +48,31 @@ function series(n: number, seed: number): Float64Array {
   return out;
 }
 
-function measure(shape: Shape, c: (typeof CASES)[number]) {
-  const detector = new StreamingDetector({ ...c, windowMs: shape.windowMs });
+/** Median of `rounds` timings of fn, in ms. */
+function medianMs(rounds: number, fn: () => void): number {
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const start = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return Math.round((times[rounds >> 1] as number) * 100) / 100;
+}
+
+function measure(shape: Shape, c: Case) {
+  const { method, seasonality, timeZone } = c;
+  const detector = new StreamingDetector({
+    method,
+    seasonality,
+    windowMs: shape.windowMs,
+    tuning: { timeZone },
+  });
   // Warm up past the learning period and past two full windows (the median window is full).
   const warm = Math.max(2 * Math.ceil(shape.windowMs / shape.stepMs), 5000);
   const values = series(warm + ROUNDS * TIMED_VALUES, 42);
-  let ts = 0;
+  // A Monday in March: the timed rounds of the 1/min shape cross Berlin's change to summer time.
+  let ts = Date.UTC(2026, 2, 2);
   let i = 0;
   for (; i < warm; i++) {
     detector.observe(ts, values[i] as number);
@@ -63,14 +91,18 @@ function measure(shape: Shape, c: (typeof CASES)[number]) {
     rounds.push(Number(process.hrtime.bigint() - start) / TIMED_VALUES);
   }
   rounds.sort((a, b) => a - b);
-  const state = detector.toJSON();
+  const json = JSON.stringify(detector.toJSON());
+  const stats = detector.stats();
   return {
     shape: shape.name,
     ...c,
     nsPerValueBest: Math.round(rounds[0] as number),
     nsPerValueMedian: Math.round(rounds[ROUNDS >> 1] as number),
-    windowPoints: state.baseline.window?.values.length ?? null,
-    stateJsonBytes: JSON.stringify(state).length,
+    windowPoints: method === "median-mad" ? stats.baselinePoints : null,
+    seasonalPoints: stats.seasonalPoints,
+    stateJsonBytes: json.length,
+    saveMs: medianMs(ROUNDS, () => JSON.stringify(detector.toJSON())),
+    loadMs: medianMs(ROUNDS, () => StreamingDetector.fromJSON(JSON.parse(json))),
     alarms,
   };
 }

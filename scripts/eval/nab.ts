@@ -2,8 +2,12 @@
  * NAB evaluation (issue #6 item 7): scores anomaly scores on the NAB development files in
  * ../shared/datasets/nab with the faithful NAB v1.1 scorer (nabScorer.ts) and prints JSON.
  *
- *   npm run eval:nab                                  reference baseline (rolling z-score), not the product
- *   npm run eval:nab -- --window 288                  the baseline's window, in rows (default 1000)
+ *   npm run eval:nab                                  the streaming detector, default configuration
+ *   npm run eval:nab -- --method ewma --seasonality daily
+ *                                                    the streaming detector, another method or seasonality
+ *   npm run eval:nab -- --detector baseline --window 288
+ *                                                    reference baseline (rolling z-score), not the product;
+ *                                                    its window in rows (default 1000)
  *   npm run eval:nab -- --scores a.jsonl --scores b.jsonl
  *                                                    score files, one per data file, one {ts, score} a line
  *   --data DIR                                        another directory holding windows.json and the CSVs
@@ -240,6 +244,7 @@ function main(): void {
       data: { type: "string" },
       window: { type: "string", default: String(BASELINE_WINDOW) },
       detector: { type: "string", default: "streaming" },
+      method: { type: "string", default: "median-mad" },
       seasonality: { type: "string", default: "none" },
     },
   });
@@ -248,12 +253,15 @@ function main(): void {
   if (values.scores !== undefined && values.scores.length > 0) {
     result = evaluateScoreFiles(values.scores, dataDir);
   } else if (values.detector === "streaming") {
-    const seasonality = values.seasonality;
+    const { method, seasonality } = values;
+    if (method !== "median-mad" && method !== "ewma") {
+      throw new Error(`--method must be median-mad or ewma, got ${method}`);
+    }
     if (seasonality !== "none" && seasonality !== "daily" && seasonality !== "weekly") {
       throw new Error(`--seasonality must be none, daily or weekly, got ${seasonality}`);
     }
-    result = evaluate(streamingDetector({ seasonality }), {
-      name: `streaming detector (src/analytics/streaming), median-mad, 1h window, seasonality ${seasonality}; score = likelihood at an alarm, else 0`,
+    result = evaluate(streamingDetector({ method, seasonality }), {
+      name: `streaming detector (src/analytics/streaming), ${method}, 1h window, seasonality ${seasonality}; score = likelihood at an alarm, else 0`,
       dataDir,
     });
   } else if (values.detector === "baseline") {

@@ -6,6 +6,7 @@ import {
   type StreamingDetectorConfig,
   type StreamingScore,
 } from "../../src/analytics/streaming/index.js";
+import { packFloat64, unpackFloat64 } from "../../src/analytics/streaming/packedArray.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -93,6 +94,7 @@ describe("StreamingDetector", () => {
     ["median-mad", "none"],
     ["ewma", "none"],
     ["median-mad", "daily"],
+    ["ewma", "weekly"],
   ] as const)("continues identically after a JSON round trip (%s, %s)", (method, seasonality) => {
     const values = noise(6000, 21);
     values[4000] = 500;
@@ -104,25 +106,62 @@ describe("StreamingDetector", () => {
     expect(b.toJSON()).toEqual(a.toJSON());
   });
 
+  it.each(["median-mad", "ewma"] as const)(
+    "reports the centre and scale its z was measured against, null while there is no baseline (%s)",
+    (method) => {
+      const d = new StreamingDetector({ ...config, method });
+      const values = noise(2000, 13);
+      const scores = run(d, values);
+      const minPoints = STREAMING_DEFAULTS.minBaselinePoints;
+      expect(
+        scores.slice(0, minPoints).every((s) => s.z === null && s.expected === null && s.scale === null),
+      ).toBe(true);
+      scores.slice(minPoints).forEach((s, i) => {
+        expect(s.z).toBe(
+          Math.abs((values[minPoints + i] as number) - (s.expected as number)) / (s.scale as number),
+        );
+      });
+      const late = scores.slice(1000);
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      expect(mean(late.map((s) => s.expected as number))).toBeCloseTo(50, 0);
+      expect(mean(late.map((s) => s.scale as number))).toBeGreaterThan(1.6);
+      expect(mean(late.map((s) => s.scale as number))).toBeLessThan(2.4);
+      expect(d.observe(3000 * MINUTE, Number.NaN)).toMatchObject({ expected: null, scale: null });
+    },
+  );
+
   it("refuses a state of another version or a malformed one, naming the problem", () => {
     const d = new StreamingDetector(config);
     run(d, noise(200, 3));
     const state = JSON.parse(JSON.stringify(d.toJSON()));
     expect(() => StreamingDetector.fromJSON({ ...state, version: 99 })).toThrow(/version 99/);
+    expect(() => StreamingDetector.fromJSON({ ...state, version: 1 })).toThrow(/version 1 .*no longer read/);
     expect(() =>
       StreamingDetector.fromJSON({ ...state, likelihood: { ...state.likelihood, recentTotal: "x" } }),
     ).toThrow(/likelihood.recentTotal/);
-    const window = { ...state.baseline.window, times: [...state.baseline.window.times].reverse() };
+    const times = Array.from(unpackFloat64(state.baseline.window.times, 4096)).reverse();
+    const window = { ...state.baseline.window, times: packFloat64(times, true) };
     expect(() => StreamingDetector.fromJSON({ ...state, baseline: { ...state.baseline, window } })).toThrow(
-      /not ascending/,
+      /baseline.window: window times are not ascending/,
     );
+    const short = { ...state.baseline.window, values: packFloat64([1, 2, 3]) };
+    expect(() =>
+      StreamingDetector.fromJSON({ ...state, baseline: { ...state.baseline, window: short } }),
+    ).toThrow(/baseline.window: window holds \d+ times and 3 values/);
+    const nan = { ...state.likelihood, blockMeans: packFloat64([Number.NaN]) };
+    expect(() => StreamingDetector.fromJSON({ ...state, likelihood: nan })).toThrow(
+      /likelihood: .*non-finite/,
+    );
+    expect(() =>
+      StreamingDetector.fromJSON({ ...state, likelihood: { ...state.likelihood, recent: "not base64!" } }),
+    ).toThrow(/likelihood: packed array is not base64/);
     expect(() => StreamingDetector.fromJSON(null)).toThrow(/invalid/);
   });
 
   it("keeps memory bounded on a long window over a fast signal, counting what it thins", () => {
     const d = new StreamingDetector({ ...config, windowMs: 24 * HOUR, tuning: { maxBaselinePoints: 512 } });
     run(d, noise(20_000, 4), 0, 1000); // 1 Hz for 5.5 h into a 1-day window
-    expect(d.toJSON().baseline.window?.values.length).toBeLessThanOrEqual(512);
+    expect(d.stats().baselinePoints).toBeLessThanOrEqual(512);
     expect(d.stats().thinned).toBeGreaterThan(18_000);
   });
 });

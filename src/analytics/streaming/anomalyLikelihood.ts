@@ -25,10 +25,18 @@
  *   Q = 0.5, not the mirrored tail nupic returns, because a quieter signal is not a fault.
  * - The raw score is the surprise of a robust z-score (gaussianTail.ts), not an HTM prediction
  *   error; the detector skips the points of its learning period instead of nupic's skipRecords.
- * - The history is a ring of fixed capacity (Float64Array) and the state serialises to JSON.
+ * - The history is not kept value by value (8,640 doubles, 69 KB per tag in memory and on the
+ *   SD card) but as summaries of blocks of `block` = gcd(historicWindow, reestimationPeriod)
+ *   consecutive averages: each block's mean and sum of squared deviations (Welford), combined by
+ *   Chan's pairwise formula at each estimate. The estimates run only at multiples of the
+ *   re-estimation period (or, the first time, before the history is full), so the last
+ *   historicWindow averages are then exactly whole blocks: the same window as nupic's, rounded
+ *   differently in the last bits. With historicWindow a multiple of reestimationPeriod (the
+ *   default) that is historicWindow / 100 blocks of 16 bytes.
  */
 
 import { gaussianQ } from "./gaussianTail.js";
+import { packFloat64, requireFinite, unpackFloat64 } from "./packedArray.js";
 
 export interface LikelihoodOptions {
   readonly averagingWindow: number;
@@ -40,10 +48,17 @@ export interface LikelihoodOptions {
   readonly historyClip: number;
 }
 
+/** The saved likelihood (issue #6 item 5); arrays packed by packedArray.ts, oldest first. */
 export interface LikelihoodState {
-  readonly recent: number[];
+  /** The last min(iteration, averagingWindow) raw scores. */
+  readonly recent: string;
   readonly recentTotal: number;
-  readonly history: number[];
+  /** Complete blocks of the history: their means and sums of squared deviations. */
+  readonly blockMeans: string;
+  readonly blockSquares: string;
+  /** The block being filled (iteration mod block averages). */
+  readonly partialMean: number;
+  readonly partialSquares: number;
   readonly iteration: number;
   readonly distribution: { readonly mean: number; readonly stdev: number } | null;
   readonly previousTail: number;
@@ -76,16 +91,28 @@ export class AnomalyLikelihood {
   private recentHead = 0;
   private recentCount = 0;
   private recentTotal = 0;
-  private readonly history: Float64Array;
-  private historyHead = 0;
-  private historyCount = 0;
+  /** Averages per history block (a divisor of historicWindow and reestimationPeriod). */
+  readonly block: number;
+  private readonly blockMeans: Float64Array;
+  private readonly blockSquares: Float64Array;
+  private blockHead = 0;
+  private blockCount = 0;
+  private partialMean = 0;
+  private partialSquares = 0;
   private iteration = 0;
   private distribution: { mean: number; stdev: number } | null = null;
   private previousTail = 1;
 
   constructor(readonly options: LikelihoodOptions) {
     this.recent = new Float64Array(options.averagingWindow);
-    this.history = new Float64Array(options.historicWindow);
+    this.block = gcd(options.historicWindow, options.reestimationPeriod);
+    this.blockMeans = new Float64Array(options.historicWindow / this.block);
+    this.blockSquares = new Float64Array(options.historicWindow / this.block);
+  }
+
+  /** Averages in the history: the last historicWindow of them. */
+  private get historyCount(): number {
+    return Math.min(this.iteration, this.options.historicWindow);
   }
 
   update(score: number): LikelihoodResult {
@@ -110,27 +137,50 @@ export class AnomalyLikelihood {
 
   toJSON(): LikelihoodState {
     return {
-      recent: ringToArray(this.recent, this.recentHead, this.recentCount),
+      recent: packFloat64(ringToArray(this.recent, this.recentHead, this.recentCount)),
       recentTotal: this.recentTotal,
-      history: ringToArray(this.history, this.historyHead, this.historyCount),
+      blockMeans: packFloat64(ringToArray(this.blockMeans, this.blockHead, this.blockCount)),
+      blockSquares: packFloat64(ringToArray(this.blockSquares, this.blockHead, this.blockCount)),
+      partialMean: this.partialMean,
+      partialSquares: this.partialSquares,
       iteration: this.iteration,
       distribution: this.distribution === null ? null : { ...this.distribution },
       previousTail: this.previousTail,
     };
   }
 
+  /** Restores toJSON output whose shape streamingState.ts validated; throws RangeError if it is inconsistent. */
   static fromJSON(options: LikelihoodOptions, state: LikelihoodState): AnomalyLikelihood {
     const likelihood = new AnomalyLikelihood(options);
-    if (state.recent.length > options.averagingWindow || state.history.length > options.historicWindow) {
-      throw new RangeError("likelihood state is larger than its configured windows");
+    const { block } = likelihood;
+    const capacity = likelihood.blockMeans.length;
+    const recent = unpackFloat64(state.recent, options.averagingWindow);
+    const means = unpackFloat64(state.blockMeans, capacity);
+    const squares = unpackFloat64(state.blockSquares, capacity);
+    // Every update adds one score and one average, so the counts follow from the iteration.
+    const expectedBlocks = Math.min(Math.floor(state.iteration / block), capacity);
+    if (recent.length !== Math.min(state.iteration, options.averagingWindow)) {
+      throw new RangeError(`likelihood holds ${recent.length} recent scores at iteration ${state.iteration}`);
     }
-    likelihood.recent.set(state.recent);
-    likelihood.recentCount = state.recent.length;
-    likelihood.recentHead = 0;
+    if (means.length !== expectedBlocks || squares.length !== expectedBlocks) {
+      throw new RangeError(
+        `likelihood holds ${means.length} block means and ${squares.length} block squares, expected ${expectedBlocks}`,
+      );
+    }
+    if (state.iteration % block === 0 && (state.partialMean !== 0 || state.partialSquares !== 0)) {
+      throw new RangeError("likelihood has an empty partial block with a mean or squares");
+    }
+    requireFinite(recent, "likelihood recent scores");
+    requireFinite(means, "likelihood block means");
+    requireFinite(squares, "likelihood block squares");
+    likelihood.recent.set(recent);
+    likelihood.recentCount = recent.length;
     likelihood.recentTotal = state.recentTotal;
-    likelihood.history.set(state.history);
-    likelihood.historyCount = state.history.length;
-    likelihood.historyHead = 0;
+    likelihood.blockMeans.set(means);
+    likelihood.blockSquares.set(squares);
+    likelihood.blockCount = expectedBlocks;
+    likelihood.partialMean = state.partialMean;
+    likelihood.partialSquares = state.partialSquares;
     likelihood.iteration = state.iteration;
     likelihood.distribution = state.distribution === null ? null : { ...state.distribution };
     likelihood.previousTail = state.previousTail;
@@ -152,43 +202,71 @@ export class AnomalyLikelihood {
     return this.recentTotal / this.recentCount;
   }
 
+  /**
+   * Adds an average to the block being filled (Welford's update); a full block joins the ring of
+   * complete blocks, pushing out the oldest once the ring holds historicWindow averages. Called
+   * after `iteration` counted the averages before this one.
+   */
   private pushHistory(average: number): void {
-    const size = this.history.length;
-    if (this.historyCount === size) {
-      this.history[this.historyHead] = average;
-      this.historyHead = (this.historyHead + 1) % size;
-    } else {
-      this.history[(this.historyHead + this.historyCount) % size] = average;
-      this.historyCount++;
+    const filled = (this.iteration % this.block) + 1;
+    const d = average - this.partialMean;
+    this.partialMean += d / filled;
+    this.partialSquares += d * (average - this.partialMean);
+    if (filled < this.block) {
+      return;
     }
+    const size = this.blockMeans.length;
+    const at = (this.blockHead + this.blockCount) % size;
+    this.blockMeans[at] = this.partialMean;
+    this.blockSquares[at] = this.partialSquares;
+    if (this.blockCount === size) {
+      this.blockHead = (this.blockHead + 1) % size;
+    } else {
+      this.blockCount++;
+    }
+    this.partialMean = 0;
+    this.partialSquares = 0;
   }
 
   /**
-   * nupic estimateNormal over the history (population variance, as numpy.var). Summed oldest
-   * first, whatever the ring's layout, so a restored state re-estimates to the same bits.
+   * nupic estimateNormal over the history (population variance, as numpy.var): the blocks, oldest
+   * first, then the partial block, merged by Chan et al.'s pairwise update ("Algorithms for
+   * computing the sample variance", 1983), whatever the ring's layout, so a restored state
+   * re-estimates to the same bits.
    */
   private estimate(): void {
-    const n = this.historyCount;
-    const size = this.history.length;
-    let sum = 0;
-    for (let i = 0; i < n; i++) {
-      sum += this.history[(this.historyHead + i) % size] as number;
-    }
-    const mean = sum / n;
+    const size = this.blockMeans.length;
+    let n = 0;
+    let mean = 0;
     let squares = 0;
-    for (let i = 0; i < n; i++) {
-      const d = (this.history[(this.historyHead + i) % size] as number) - mean;
-      squares += d * d;
+    const merge = (count: number, blockMean: number, blockSquares: number): void => {
+      const total = n + count;
+      const d = blockMean - mean;
+      mean += (d * count) / total;
+      squares += blockSquares + (d * d * n * count) / total;
+      n = total;
+    };
+    for (let i = 0; i < this.blockCount; i++) {
+      const at = (this.blockHead + i) % size;
+      merge(this.block, this.blockMeans[at] as number, this.blockSquares[at] as number);
+    }
+    const partial = this.iteration % this.block;
+    if (partial > 0) {
+      merge(partial, this.partialMean, this.partialSquares);
     }
     const variance = Math.max(VARIANCE_FLOOR, squares / n);
     this.distribution = { mean: Math.max(MEAN_FLOOR, mean), stdev: Math.sqrt(variance) };
   }
 }
 
-function ringToArray(ring: Float64Array, head: number, count: number): number[] {
-  const out: number[] = [];
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+function ringToArray(ring: Float64Array, head: number, count: number): Float64Array {
+  const out = new Float64Array(count);
   for (let i = 0; i < count; i++) {
-    out.push(ring[(head + i) % ring.length] as number);
+    out[i] = ring[(head + i) % ring.length] as number;
   }
   return out;
 }

@@ -15,3 +15,4 @@ export {
   STREAMING_STATE_VERSION,
   type StreamingDetectorState,
 } from "./streamingState.js";
+export { isTimeZone, ZoneOffsets } from "./zoneOffset.js";

@@ -8,10 +8,14 @@
  *
  * Slots are created on first use; each keeps at most `capacity` points, thinned evenly over its
  * own active time (periodsKept x one hour), so a 1 Hz tag holds capacity points per slot, not
- * 3600 x periodsKept. Hours are taken at a fixed UTC offset; the lead maps gateway.timezone to
- * it (a DST change shifts the slots by an hour twice a year, which the blend absorbs).
+ * 3600 x periodsKept. Hours and periods are local wall time in `timeZone` (gateway.timezone), so
+ * a slot keeps its hour across daylight-saving changes (zoneOffset.ts); on the day the clocks go
+ * back, the repeated hour's slot simply sees two hours of data, and on the day they go forward
+ * the skipped hour's slot sees none.
  */
-import { SortedWindow, type SortedWindowState } from "./sortedWindow.js";
+import { packFloat64, unpackFloat64 } from "./packedArray.js";
+import { SortedWindow, type WindowCounters } from "./sortedWindow.js";
+import { ZoneOffsets } from "./zoneOffset.js";
 
 export type Seasonality = "none" | "daily" | "weekly";
 
@@ -23,14 +27,24 @@ export interface SeasonalOptions {
   readonly periodsKept: number;
   readonly capacity: number;
   readonly minPeriods: number;
-  readonly utcOffsetMinutes: number;
+  /** IANA time zone of the slots' wall clock. */
+  readonly timeZone: string;
 }
 
-export interface SlotState {
-  readonly slot: number;
-  readonly window: SortedWindowState;
-  readonly periodsSeen: number;
-  readonly lastPeriod: number;
+/**
+ * The saved slots, column by column (one entry per occupied slot, in slot order) so that a weekly
+ * baseline's 168 slots cost 9 fields, not 168 objects; their points are packed slot after slot.
+ */
+export interface SeasonalState {
+  readonly slots: number[];
+  readonly counts: number[];
+  readonly periodsSeen: number[];
+  readonly lastPeriod: number[];
+  readonly lastAdmittedTs: (number | null)[];
+  readonly thinned: number[];
+  readonly evicted: number[];
+  readonly times: string;
+  readonly values: string;
 }
 
 interface Slot {
@@ -43,7 +57,10 @@ export class SeasonalBaseline {
   private readonly slots: (Slot | undefined)[];
   private readonly periodMs: number;
 
+  private readonly zone: ZoneOffsets;
+
   constructor(readonly options: SeasonalOptions) {
+    this.zone = new ZoneOffsets(options.timeZone);
     this.periodMs = PERIOD_MS[options.seasonality];
     this.slots = new Array<Slot | undefined>(this.periodMs / HOUR_MS).fill(undefined);
   }
@@ -52,8 +69,13 @@ export class SeasonalBaseline {
     return this.slots.length;
   }
 
+  /** Wall-clock time in the slots' time zone, as ms since 1970-01-01 00:00 local. */
+  localTime(ts: number): number {
+    return ts + this.zone.offsetAt(ts);
+  }
+
   slotOf(ts: number): number {
-    const local = ts + this.options.utcOffsetMinutes * 60_000;
+    const local = this.localTime(ts);
     const phase = ((local % this.periodMs) + this.periodMs) % this.periodMs;
     return Math.floor(phase / HOUR_MS);
   }
@@ -88,12 +110,21 @@ export class SeasonalBaseline {
       slot = { window: new SortedWindow(this.windowOptions()), periodsSeen: 0, lastPeriod: -1 };
       this.slots[index] = slot;
     }
-    const period = Math.floor((ts + this.options.utcOffsetMinutes * 60_000) / this.periodMs);
+    const period = Math.floor(this.localTime(ts) / this.periodMs);
     if (period !== slot.lastPeriod) {
       slot.periodsSeen++;
       slot.lastPeriod = period;
     }
     slot.window.add(ts, value);
+  }
+
+  /** Points held over all slots. */
+  pointCount(): number {
+    let count = 0;
+    for (const slot of this.slots) {
+      count += slot?.window.count ?? 0;
+    }
+    return count;
   }
 
   /** Points not admitted or pushed out, over all slots. */
@@ -107,32 +138,79 @@ export class SeasonalBaseline {
     return { thinned, evicted };
   }
 
-  toJSON(): SlotState[] {
-    const out: SlotState[] = [];
+  toJSON(): SeasonalState {
+    const state = {
+      slots: [] as number[],
+      counts: [] as number[],
+      periodsSeen: [] as number[],
+      lastPeriod: [] as number[],
+      lastAdmittedTs: [] as (number | null)[],
+      thinned: [] as number[],
+      evicted: [] as number[],
+    };
+    const times: number[] = [];
+    const values: number[] = [];
     this.slots.forEach((slot, index) => {
-      if (slot !== undefined) {
-        out.push({
-          slot: index,
-          window: slot.window.toJSON(),
-          periodsSeen: slot.periodsSeen,
-          lastPeriod: slot.lastPeriod,
-        });
+      if (slot === undefined) {
+        return;
+      }
+      const points = slot.window.points();
+      const counters = slot.window.counters();
+      state.slots.push(index);
+      state.counts.push(points.values.length);
+      state.periodsSeen.push(slot.periodsSeen);
+      state.lastPeriod.push(slot.lastPeriod);
+      state.lastAdmittedTs.push(counters.lastAdmittedTs);
+      state.thinned.push(counters.thinned);
+      state.evicted.push(counters.evicted);
+      for (let k = 0; k < points.values.length; k++) {
+        times.push(points.times[k] as number);
+        values.push(points.values[k] as number);
       }
     });
-    return out;
+    return { ...state, times: packFloat64(times, true), values: packFloat64(values) };
   }
 
-  static fromJSON(options: SeasonalOptions, state: readonly SlotState[]): SeasonalBaseline {
+  /** Restores toJSON output whose shape streamingState.ts validated; throws RangeError if it is inconsistent. */
+  static fromJSON(options: SeasonalOptions, state: SeasonalState): SeasonalBaseline {
     const baseline = new SeasonalBaseline(options);
-    for (const slot of state) {
-      if (slot.slot >= baseline.slots.length || baseline.slots[slot.slot] !== undefined) {
-        throw new RangeError(`seasonal slot ${slot.slot} is out of range or repeated`);
+    const n = state.slots.length;
+    const columns = [state.counts, state.periodsSeen, state.lastPeriod, state.lastAdmittedTs, state.thinned];
+    if ([...columns, state.evicted].some((column) => column.length !== n)) {
+      throw new RangeError("seasonal slot columns differ in length");
+    }
+    const maxPoints = baseline.slots.length * options.capacity;
+    const times = unpackFloat64(state.times, maxPoints);
+    const values = unpackFloat64(state.values, maxPoints);
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const index = state.slots[i] as number;
+      const count = state.counts[i] as number;
+      if (index >= baseline.slots.length || baseline.slots[index] !== undefined) {
+        throw new RangeError(`seasonal slot ${index} is out of range or repeated`);
       }
-      baseline.slots[slot.slot] = {
-        window: SortedWindow.fromJSON(baseline.windowOptions(), slot.window),
-        periodsSeen: slot.periodsSeen,
-        lastPeriod: slot.lastPeriod,
+      if (at + count > values.length || times.length !== values.length) {
+        throw new RangeError("seasonal slots hold fewer points than their counts say");
+      }
+      const counters: WindowCounters = {
+        lastAdmittedTs: state.lastAdmittedTs[i] as number | null,
+        thinned: state.thinned[i] as number,
+        evicted: state.evicted[i] as number,
       };
+      baseline.slots[index] = {
+        window: SortedWindow.fromPoints(
+          baseline.windowOptions(),
+          times.subarray(at, at + count),
+          values.subarray(at, at + count),
+          counters,
+        ),
+        periodsSeen: state.periodsSeen[i] as number,
+        lastPeriod: state.lastPeriod[i] as number,
+      };
+      at += count;
+    }
+    if (at !== values.length) {
+      throw new RangeError("seasonal slots hold more points than their counts say");
     }
     return baseline;
   }

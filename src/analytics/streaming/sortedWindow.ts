@@ -21,6 +21,8 @@
  *   the sampling interval (the schema's default 1h over an hourly series) still has a baseline.
  */
 
+import { packFloat64, requireFinite, unpackFloat64 } from "./packedArray.js";
+
 export interface SortedWindowOptions {
   readonly windowMs: number;
   readonly capacity: number;
@@ -28,9 +30,14 @@ export interface SortedWindowOptions {
   readonly minPoints: number;
 }
 
-export interface SortedWindowState {
-  readonly times: number[];
-  readonly values: number[];
+/** The saved window: points in arrival order, packed (packedArray.ts; times as differences). */
+export interface SortedWindowState extends WindowCounters {
+  readonly times: string;
+  readonly values: string;
+}
+
+/** What a window remembers besides its points. */
+export interface WindowCounters {
   readonly lastAdmittedTs: number | null;
   readonly thinned: number;
   readonly evicted: number;
@@ -74,8 +81,8 @@ export class SortedWindow {
 
   /** Adds a point (ts not before the last one; the caller enforces order). */
   add(ts: number, rawValue: number): void {
-    // -0 becomes +0: JSON (the saved state) cannot tell them apart, so a restored window would
-    // otherwise answer +0 where the live one answered -0.
+    // -0 becomes +0: insertion places -0 and +0 in arrival order, a restored window sorts -0
+    // first, so with both kept a restored window could answer -0 where the live one answered +0.
     const value = rawValue + 0;
     if (this.lastAdmittedTs !== null && ts - this.lastAdmittedTs < this.options.minSpacingMs) {
       this.thinned++;
@@ -132,44 +139,69 @@ export class SortedWindow {
     return this.size === 0 ? Number.NaN : (this.sorted[this.size - 1] as number);
   }
 
-  toJSON(): SortedWindowState {
-    const times: number[] = [];
-    const values: number[] = [];
+  /** Copies of the points in arrival order (oldest first). */
+  points(): { times: Float64Array; values: Float64Array } {
+    const times = new Float64Array(this.size);
+    const values = new Float64Array(this.size);
     const cap = this.times.length;
     for (let i = 0; i < this.size; i++) {
       const at = (this.head + i) % cap;
-      times.push(this.times[at] as number);
-      values.push(this.values[at] as number);
+      times[i] = this.times[at] as number;
+      values[i] = this.values[at] as number;
     }
-    return {
-      times,
-      values,
-      lastAdmittedTs: this.lastAdmittedTs,
-      thinned: this.thinned,
-      evicted: this.evicted,
-    };
+    return { times, values };
   }
 
-  /** Restores a state already validated (streamingState.ts) and within options.capacity. */
+  counters(): WindowCounters {
+    return { lastAdmittedTs: this.lastAdmittedTs, thinned: this.thinned, evicted: this.evicted };
+  }
+
+  toJSON(): SortedWindowState {
+    const { times, values } = this.points();
+    return { times: packFloat64(times, true), values: packFloat64(values), ...this.counters() };
+  }
+
+  /** Restores toJSON output whose shape streamingState.ts validated; throws RangeError if its points are not. */
   static fromJSON(options: SortedWindowOptions, state: SortedWindowState): SortedWindow {
-    const window = new SortedWindow(options);
-    const n = state.values.length;
-    if (n > options.capacity || state.times.length !== n) {
-      throw new RangeError(`window state holds ${n} points, capacity ${options.capacity}`);
+    const times = unpackFloat64(state.times, options.capacity);
+    const values = unpackFloat64(state.values, options.capacity);
+    return SortedWindow.fromPoints(options, times, values, state);
+  }
+
+  /** A window holding these points (arrival order); throws RangeError if they break its rules. */
+  static fromPoints(
+    options: SortedWindowOptions,
+    times: Float64Array,
+    values: Float64Array,
+    counters: WindowCounters,
+  ): SortedWindow {
+    const n = values.length;
+    if (n > options.capacity || times.length !== n) {
+      throw new RangeError(
+        `window holds ${times.length} times and ${n} values, capacity ${options.capacity}`,
+      );
     }
+    requireFinite(times, "window times");
+    requireFinite(values, "window values");
+    for (let i = 1; i < n; i++) {
+      if ((times[i] as number) < (times[i - 1] as number)) {
+        throw new RangeError("window times are not ascending");
+      }
+    }
+    const window = new SortedWindow(options);
     let size = INITIAL_SIZE;
     while (size < n) {
       size *= 2;
     }
     window.grow(Math.min(options.capacity, Math.max(size, window.times.length)));
-    window.times.set(state.times);
-    window.values.set(state.values);
-    window.sorted.set(state.values);
+    window.times.set(times);
+    window.values.set(values);
+    window.sorted.set(values);
     window.sorted.subarray(0, n).sort();
     window.size = n;
-    window.lastAdmittedTs = state.lastAdmittedTs;
-    window.thinned = state.thinned;
-    window.evicted = state.evicted;
+    window.lastAdmittedTs = counters.lastAdmittedTs;
+    window.thinned = counters.thinned;
+    window.evicted = counters.evicted;
     return window;
   }
 

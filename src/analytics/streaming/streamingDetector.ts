@@ -16,8 +16,9 @@
  *      threshold for holdoffSamples values and holdoffMs, unless it rises riseMargin above the
  *      alarm's level ("one fault is one alert").
  *
- * The state is plain JSON (toJSON / fromJSON, versioned and validated in streamingState.ts), and a
- * restored detector continues bit for bit as the original would have.
+ * The state is JSON with its arrays packed (toJSON / fromJSON, versioned and validated in
+ * streamingState.ts, arrays by packedArray.ts), and a restored detector continues bit for bit as
+ * the original would have.
  */
 import type { Quality } from "../../records.js";
 import { AnomalyLikelihood } from "./anomalyLikelihood.js";
@@ -33,6 +34,7 @@ import {
   STREAMING_STATE_VERSION,
   type StreamingDetectorState,
 } from "./streamingState.js";
+import { isTimeZone } from "./zoneOffset.js";
 
 export type StreamingMethod = "median-mad" | "ewma";
 
@@ -50,6 +52,13 @@ export interface StreamingScore {
   readonly skipped?: "non-finite" | "bad-quality" | "out-of-order";
   /** Robust z-score against the baseline; null when skipped or the baseline is still too small. */
   readonly z: number | null;
+  /**
+   * The baseline's centre the value was compared with (median or EWMA mean, blended with the
+   * seasonal slot) and its scale (sigma-equivalent), so an alert can read "81.3 (expected
+   * 64.2 +- 2.1)"; null whenever z is.
+   */
+  readonly expected: number | null;
+  readonly scale: number | null;
   /** Anomaly likelihood in [0,1] (log scale, anomalyLikelihood.ts); 0 while learning. */
   readonly likelihood: number;
   /** A new alarm (threshold crossed and not held off). */
@@ -63,6 +72,9 @@ export interface DetectorStats extends DetectorCounters {
   /** Points the memory caps kept out of (thinned) or pushed out of (evicted) the baselines. */
   readonly thinned: number;
   readonly evicted: number;
+  /** Points held now by the global median window and by all seasonal slots. */
+  readonly baselinePoints: number;
+  readonly seasonalPoints: number;
 }
 
 /** 1 / Phi^-1(3/4): makes the MAD a consistent estimator of a Gaussian's sigma. */
@@ -83,7 +95,11 @@ export class StreamingDetector {
   private readonly refused = { skippedNonFinite: 0, skippedBadQuality: 0, skippedOutOfOrder: 0 };
   private lastTs: number | null = null;
   private holdoff: HoldoffState = { active: false, level: 0, quietSamples: 0, quietSinceTs: null };
+  /** The centre and scale of the last zScore(), kept in fields so that scoring allocates nothing. */
+  private centre = 0;
+  private scale = 0;
 
+  /** A fresh detector; `restored` is for fromJSON (a state it decoded and validated). */
   constructor(
     readonly config: StreamingDetectorConfig,
     restored?: StreamingDetectorState,
@@ -92,6 +108,9 @@ export class StreamingDetector {
       throw new RangeError(`window must be positive, got ${config.windowMs} ms`);
     }
     const tuning = { ...STREAMING_DEFAULTS, ...config.tuning };
+    if (!isTimeZone(tuning.timeZone)) {
+      throw new RangeError(`unknown time zone ${JSON.stringify(tuning.timeZone)}`);
+    }
     this.tuning = tuning;
     const windowOptions = {
       windowMs: config.windowMs,
@@ -108,7 +127,7 @@ export class StreamingDetector {
             periodsKept: tuning.seasonalPeriodsKept[config.seasonality],
             capacity: Math.max(16, Math.floor(tuning.seasonalPointsTotal / slotsOf(config.seasonality))),
             minPeriods: tuning.seasonalMinPeriods,
-            utcOffsetMinutes: tuning.utcOffsetMinutes,
+            timeZone: tuning.timeZone,
           };
     const { averagingWindow, historicWindow, estimationSamples, reestimationPeriod, redFilter, historyClip } =
       tuning;
@@ -128,25 +147,30 @@ export class StreamingDetector {
       return;
     }
     const { baseline } = restored;
-    this.window = baseline.window === null ? null : SortedWindow.fromJSON(windowOptions, baseline.window);
-    this.ewma =
-      baseline.ewma === null
-        ? null
-        : EwmaBaseline.fromJSON(halfLife, tuning.minBaselinePoints, baseline.ewma);
     if (
-      (this.window === null) !== (config.method === "ewma") ||
-      (this.ewma === null) !== (config.method !== "ewma")
+      (baseline.window === null) !== (config.method === "ewma") ||
+      (baseline.ewma === null) === (config.method === "ewma")
     ) {
-      throw new RangeError(`state's baseline does not match method ${config.method}`);
+      throw new RangeError(
+        `invalid streaming detector state: baseline does not match method ${config.method}`,
+      );
     }
     if ((baseline.seasonal === null) !== (seasonalOptions === null)) {
-      throw new RangeError(`state's seasonal slots do not match seasonality ${config.seasonality}`);
+      throw new RangeError(
+        `invalid streaming detector state: seasonal slots do not match seasonality ${config.seasonality}`,
+      );
     }
+    const { window, ewma, seasonal } = baseline;
+    this.window =
+      window === null ? null : at("baseline.window", () => SortedWindow.fromJSON(windowOptions, window));
+    this.ewma = ewma === null ? null : EwmaBaseline.fromJSON(halfLife, tuning.minBaselinePoints, ewma);
     this.seasonal =
-      seasonalOptions === null || baseline.seasonal === null
+      seasonalOptions === null || seasonal === null
         ? null
-        : SeasonalBaseline.fromJSON(seasonalOptions, baseline.seasonal);
-    this.likelihoodStep = AnomalyLikelihood.fromJSON(likelihoodOptions, restored.likelihood);
+        : at("baseline.seasonal", () => SeasonalBaseline.fromJSON(seasonalOptions, seasonal));
+    this.likelihoodStep = at("likelihood", () =>
+      AnomalyLikelihood.fromJSON(likelihoodOptions, restored.likelihood),
+    );
     this.counters = { ...restored.counters };
     this.lastTs = restored.lastTs;
     this.holdoff = { ...restored.holdoff };
@@ -168,6 +192,8 @@ export class StreamingDetector {
     }
     this.lastTs = ts;
     const z = this.zScore(ts, value);
+    const expected = z === null ? null : this.centre;
+    const scale = z === null ? null : this.scale;
     this.learn(ts, value);
     this.counters.accepted++;
     const learning = this.counters.accepted <= this.tuning.learningSamples;
@@ -178,13 +204,13 @@ export class StreamingDetector {
       this.counters.scored++;
     }
     if (learning) {
-      return { status: "learning", z, likelihood: 0, alarm: false };
+      return { status: "learning", z, expected, scale, likelihood: 0, alarm: false };
     }
     const alarm = this.suppress(ts, likelihood);
     if (alarm) {
       this.counters.alarms++;
     }
-    return { status: "scored", z, likelihood, alarm };
+    return { status: "scored", z, expected, scale, likelihood, alarm };
   }
 
   /** Counts of what was accepted, scored, alarmed and refused, and what the caps dropped. */
@@ -195,6 +221,8 @@ export class StreamingDetector {
       ...this.refused,
       thinned: (this.window?.thinned ?? 0) + seasonal.thinned,
       evicted: (this.window?.evicted ?? 0) + seasonal.evicted,
+      baselinePoints: this.window?.count ?? 0,
+      seasonalPoints: this.seasonal?.pointCount() ?? 0,
     };
   }
 
@@ -220,12 +248,16 @@ export class StreamingDetector {
     };
   }
 
-  /** Restores a detector from toJSON output (possibly after a JSON round trip); throws if invalid. */
+  /**
+   * Restores a detector from toJSON output (possibly after a JSON round trip); throws a RangeError
+   * naming the problem if it is invalid or of another version (the caller then starts afresh).
+   */
   static fromJSON(json: unknown): StreamingDetector {
     const state = parseStreamingState(json);
     return new StreamingDetector(state.config, state);
   }
 
+  /** Robust z of value against the baseline before it learns value; sets centre and scale. */
   private zScore(ts: number, value: number): number | null {
     const { minBaselinePoints } = this.tuning;
     let centre: number;
@@ -250,6 +282,8 @@ export class StreamingDetector {
       centre = w * slotCentre + (1 - w) * centre;
       scale = w * this.robustScale(slot, slotCentre) + (1 - w) * scale;
     }
+    this.centre = centre;
+    this.scale = scale;
     return Math.abs(value - centre) / scale;
   }
 
@@ -297,5 +331,25 @@ function slotsOf(seasonality: "daily" | "weekly"): number {
 }
 
 function skip(reason: "non-finite" | "bad-quality" | "out-of-order"): StreamingScore {
-  return { status: "skipped", skipped: reason, z: null, likelihood: 0, alarm: false };
+  return {
+    status: "skipped",
+    skipped: reason,
+    z: null,
+    expected: null,
+    scale: null,
+    likelihood: 0,
+    alarm: false,
+  };
+}
+
+/** Runs a component's restore, prefixing its RangeError with where in the state it failed. */
+function at<T>(path: string, restore: () => T): T {
+  try {
+    return restore();
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw new RangeError(`invalid streaming detector state: ${path}: ${error.message}`);
+    }
+    throw error;
+  }
 }
