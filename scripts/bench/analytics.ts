@@ -6,15 +6,18 @@
  *   npm run bench:analytics     (builds, then runs)
  */
 import { availableParallelism, cpus, loadavg } from "node:os";
+import { benchAutoencoder } from "./analyticsAutoencoder.js";
 import { benchIsolationForest } from "./analyticsIsolationForest.js";
 import { benchStreaming } from "./analyticsStreaming.js";
 
-const sections: Record<string, () => unknown> = {
+/** A section may be async (the autoencoder trains with TensorFlow.js, which is). */
+const sections: Record<string, () => unknown | Promise<unknown>> = {
   streaming: benchStreaming,
   isolationForest: benchIsolationForest,
+  autoencoder: benchAutoencoder,
 };
 
-function main(): void {
+async function main(): Promise<void> {
   const result: Record<string, unknown> = {
     bench: "analytics",
     machine: {
@@ -26,9 +29,9 @@ function main(): void {
     },
   };
   for (const [name, run] of Object.entries(sections)) {
-    result[name] = run();
+    result[name] = await run();
   }
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
-main();
+await main();
