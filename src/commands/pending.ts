@@ -29,13 +29,6 @@ const PENDING: readonly PendingCommand[] = [
     exitCodes: "0 clean stop, 1 fatal, 2 bad config",
   },
   {
-    name: "train",
-    description: "train models from the ledger's history, with progress",
-    issue: 6,
-    options: [configOption, ["--device <name>", "only this device"]],
-    exitCodes: "0 trained, 1 failed, 2 bad config",
-  },
-  {
     name: "simulate",
     description: "run the Modbus TCP plant simulator",
     issue: 7,

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { packageVersion } from "../version.js";
+import { registerBacktest } from "./backtest.js";
 import { registerCheck } from "./check.js";
 import { registerDecrypt } from "./decrypt.js";
 import { registerDemo } from "./demo.js";
@@ -13,6 +14,7 @@ import { registerLedger } from "./ledger.js";
 import { registerPending } from "./pending.js";
 import { registerPoll } from "./poll.js";
 import { registerRun } from "./run.js";
+import { registerTrain } from "./train.js";
 import { registerVersion } from "./version.js";
 
 /** Runs a command body and records its exit code; an unexpected throw is exit 1 with the message. */
@@ -45,6 +47,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerDecrypt(program, run);
   registerPoll(program, run);
   registerLedger(program, run);
+  registerTrain(program, run);
+  registerBacktest(program, run);
   registerPending(program, run);
   for (const command of program.commands) {
     command.exitOverride();

@@ -13,7 +13,6 @@ interface Pending {
 }
 
 const PENDING: readonly Pending[] = [
-  { path: ["analytics"], issue: 6, what: "analytics", present: (c) => c.analytics !== undefined },
   {
     path: ["observability", "status"],
     issue: 7,

@@ -134,7 +134,7 @@ export function childCommands(pid: number): string[] {
 }
 
 /** Components every daemon runs between the instance lock and the sources (issue #5), uplink off. */
-export const OUTBOX_COMPONENTS = ["ledger", "ledger-events", "pipeline-metrics"] as const;
+export const OUTBOX_COMPONENTS = ["ledger", "ledger-events", "pipeline-metrics", "sample-pipeline"] as const;
 
 export interface EdgewardenRunOptions {
   /** Added to a minimal environment (PATH only), e.g. EDGEWARDEN_* overrides. */

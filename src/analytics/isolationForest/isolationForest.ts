@@ -62,6 +62,11 @@ export class IsolationForest {
     return new IsolationForest(parseForestJson(json));
   }
 
+  /** The training rows' scores at 0, 0.1, ..., 100 % (1001 values; do not modify). */
+  get scoreQuantiles(): Float64Array {
+    return this.#model.scoreQuantiles;
+  }
+
   /** Samples refused by score()/scoreBatch() because a value was NaN or ±Infinity. */
   get unscoredSamples(): number {
     return this.#unscored;

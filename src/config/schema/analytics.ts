@@ -1,4 +1,5 @@
 /** The `analytics` section: detectors, power profiles, OEE and shifts (issue #6). */
+import { validateDetailed } from "node-cron";
 import * as z from "zod";
 import { duration, filePath, integer, name } from "./primitives.js";
 
@@ -48,6 +49,9 @@ export const detectorsSchema = z
         trees: integer(10, 1000, "Number of trees.").default(100),
         sampleSize: integer(16, 4096, "Sub-sample size per tree.").default(256),
         seed: integer(0, 2 ** 31 - 1, "Seed, for reproducible training.").default(1),
+        thresholdPercentile: z.number().min(50).max(100).default(99.5).meta({
+          description: "Scores above this percentile of the training scores are anomalous.",
+        }),
       })
       .optional(),
     autoencoder: z
@@ -59,6 +63,7 @@ export const detectorsSchema = z
           .max(4)
           .default([8, 4]),
         epochs: integer(1, 1000, "Training epochs.").default(50),
+        seed: integer(0, 2 ** 31 - 1, "Seed, for reproducible training.").default(1),
         thresholdPercentile: z.number().min(50).max(100).default(99.5).meta({
           description: "Reconstruction errors above this percentile of the training errors are anomalous.",
         }),
@@ -145,6 +150,20 @@ export const analyticsSchema = z
           .regex(/^(\S+\s+){4}\S+$/, {
             error: 'expected a cron expression with five fields, e.g. "0 3 * * 0"',
           })
+          .superRefine((expression, ctx) => {
+            // The scheduler's own parser decides (node-cron), so check accepts exactly what run runs.
+            if (!/^(\S+\s+){4}\S+$/.test(expression)) {
+              return; // the field count was said above
+            }
+            const checked = validateDetailed(expression);
+            if (!checked.valid) {
+              const first = checked.errors[0];
+              ctx.addIssue({
+                code: "custom",
+                message: `not a valid cron expression: ${first === undefined ? "invalid" : `${first.field} "${first.value ?? ""}" is out of range or malformed`}`,
+              });
+            }
+          })
           .default("0 3 * * 0")
           .meta({ description: "When to retrain from the ledger's history (cron, gateway.timezone)." }),
         history: duration({
@@ -156,6 +175,13 @@ export const analyticsSchema = z
         minSamples: integer(10, 10_000_000, "Do not train a model on fewer samples than this.").default(1000),
       })
       .prefault({}),
+    learningPeriod: duration({
+      min: "0s",
+      max: "90d",
+      example: "7d",
+      description:
+        "After analytics first runs on this gateway, detectors learn and do not alert for this long; then the models are trained from the ledger's history.",
+    }).prefault("24h"),
     shifts: z.array(shiftSchema).default([]),
     gatewayProfile: z.boolean().default(true).meta({
       description:

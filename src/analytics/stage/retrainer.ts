@@ -1,0 +1,109 @@
+/**
+ * Retraining one machine off the poll path (issue #6 item 5): read its history from the
+ * HistorySource in batches (the main thread owns the ledger; each batch yields to the event loop),
+ * collect bounded training vectors (MachineHistory), fit in a worker thread, save each model with
+ * its card (temp file + rename), then swap the new detectors in between two samples. A detector
+ * whose training fails keeps its previous model.
+ */
+import type { AnalyticsConfig, MachineConfig, ShiftConfig } from "../machine/machineConfig.js";
+import type { MachineDetector } from "../machine/machineDetector.js";
+import type { StreamingTagsDetector } from "../machine/streamingTags.js";
+import type { ModelStore, StoredModel } from "../models/modelStore.js";
+import type { HistorySource } from "../training/historySource.js";
+import { type CollectedSeries, MachineHistory } from "../training/machineHistory.js";
+import type { TrainerInput, TrainingProgress } from "../training/trainers.js";
+import type { TrainingPlan } from "../training/trainingPlan.js";
+import type { TrainingResult } from "../training/trainMachine.js";
+
+export interface RetrainRequest {
+  readonly machine: MachineConfig;
+  readonly plan: TrainingPlan;
+  readonly history: HistorySource;
+  readonly fromTs: number;
+  readonly now: number;
+  readonly timeZone: string;
+  readonly shifts: readonly ShiftConfig[];
+  readonly backend: AnalyticsConfig["backend"];
+  readonly source: "ledger" | "csv";
+  /** Fewer usable vectors than this: that detector is not trained (analytics.training.minSamples). */
+  readonly minSamples: number;
+  readonly signal?: AbortSignal;
+  /** Streaming detectors to warm on the same history (`train`); the daemon's learn live. */
+  readonly warm?: StreamingTagsDetector;
+}
+
+export type TrainFn = (
+  inputs: readonly TrainerInput[],
+  progress: TrainingProgress,
+) => Promise<TrainingResult[]>;
+
+export interface RetrainOutcome {
+  readonly device: string;
+  readonly samples: number;
+  readonly results: readonly TrainingResult[];
+}
+
+/** Reads the history and builds the trainer inputs; vectors under minSamples become "not enough data" results. */
+export async function collectTraining(
+  request: RetrainRequest,
+): Promise<{ inputs: TrainerInput[]; skipped: TrainingResult[]; samples: number }> {
+  const history = new MachineHistory(request.plan);
+  const warm = request.warm;
+  for await (const sample of request.history.samples(request.plan.device, request.fromTs, request.signal)) {
+    const updates = history.add(sample);
+    if (warm !== undefined && updates.length > 0) {
+      warm.observe(sample.ts, updates);
+    }
+  }
+  const skipped: TrainingResult[] = [];
+  const enough = (collected: CollectedSeries) => {
+    if (collected.series.offered >= request.minSamples) {
+      return true;
+    }
+    skipped.push({
+      kind: collected.plan.kind,
+      ok: false,
+      notEnoughData: true,
+      reason: `${collected.series.offered} usable vectors since ${new Date(request.fromTs).toISOString()}, at least ${request.minSamples} needed (analytics.training.minSamples)`,
+    });
+    return false;
+  };
+  const { machine, source, timeZone, shifts, backend, now } = request;
+  const inputs = history.inputs({ machine, source, timeZone, shifts, backend, now }, enough);
+  return { inputs, skipped, samples: history.samples };
+}
+
+export async function retrainMachine(
+  request: RetrainRequest,
+  train: TrainFn,
+  progress: TrainingProgress,
+): Promise<RetrainOutcome> {
+  const { inputs, skipped, samples } = await collectTraining(request);
+  const results = inputs.length === 0 ? [] : await train(inputs, progress);
+  return { device: request.plan.device, samples, results: [...skipped, ...results] };
+}
+
+/** Saves the trained models and builds their live detectors; a model that fails either is reported. */
+export async function saveAndLoad(
+  store: ModelStore,
+  results: readonly TrainingResult[],
+  load: (stored: StoredModel) => MachineDetector | undefined,
+): Promise<{ detectors: MachineDetector[]; failures: { kind: string; reason: string }[] }> {
+  const detectors: MachineDetector[] = [];
+  const failures: { kind: string; reason: string }[] = [];
+  for (const result of results) {
+    if (!result.ok) {
+      continue;
+    }
+    try {
+      const detector = load(result.stored);
+      await store.saveModel(result.stored);
+      if (detector !== undefined) {
+        detectors.push(detector);
+      }
+    } catch (error) {
+      failures.push({ kind: result.kind, reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return { detectors, failures };
+}

@@ -1,0 +1,118 @@
+/**
+ * The analytics half of the composition root (issue #6): the sample pipeline every source
+ * delivers to, and, when the config has an enabled analytics section, the analytics stage that
+ * attaches to it. Training reads the ledger's history through ledgerHistory.ts and fits in a
+ * worker thread (trainInWorker).
+ */
+import { anomalyToJson } from "../analytics/alerts/index.js";
+import { AnalyticsStage } from "../analytics/stage/analyticsStage.js";
+import type { StagePorts } from "../analytics/stage/stagePorts.js";
+import { trainInWorker } from "../analytics/training/trainInWorker.js";
+import type { Config } from "../config/schema/index.js";
+import type { Ledger } from "../ledger/ledger.js";
+import type { LedgerAppender } from "../ledger/ledgerPorts.js";
+import { SELF_HEALTH_DEVICE } from "../sources/selfHealth/selfHealthSource.js";
+import type { Component, ComponentContext, ComponentSpec } from "./component.js";
+import { canonicalKey } from "./component.js";
+import { type DurableReport, reportingAppender } from "./durableReport.js";
+import { ledgerHistory } from "./ledgerHistory.js";
+import { LEDGER_ID } from "./outboxSpecs.js";
+import { appendBody, appendSample, SamplePipeline } from "./samplePipeline.js";
+
+export const PIPELINE_ID = "sample-pipeline";
+const ANALYTICS_ID = "analytics";
+/** A retrain that takes longer than this is stopped (a Pi 3 fits a 50k-row autoencoder in minutes). */
+const TRAINING_TIMEOUT_MS = 60 * 60_000;
+
+export function analyticsSpecs(config: Config, durable: DurableReport | undefined): ComponentSpec[] {
+  const specs: ComponentSpec[] = [
+    {
+      id: PIPELINE_ID,
+      configKey: "{}",
+      dependsOn: [LEDGER_ID],
+      create: (context) => new SamplePipeline(appenderOf(context, durable), context.logger),
+    },
+  ];
+  const analytics = config.analytics;
+  if (analytics?.enabled) {
+    specs.push({
+      id: ANALYTICS_ID,
+      configKey: canonicalKey({
+        analytics,
+        devices: config.devices,
+        timezone: config.gateway.timezone,
+        selfHealth: config.selfHealth.enabled,
+      }),
+      dependsOn: [LEDGER_ID, PIPELINE_ID],
+      create: (context) => new AnalyticsComponent(config, context, durable),
+    });
+  }
+  return specs;
+}
+
+function appenderOf(context: ComponentContext, durable: DurableReport | undefined): LedgerAppender {
+  return reportingAppender(durable, context.dependency<Ledger>(LEDGER_ID));
+}
+
+/** The stage's ports onto the ledger (appends, history) and the daemon (events, clock, log). */
+export function analyticsPorts(
+  ledger: Ledger,
+  appender: LedgerAppender,
+  context: Pick<ComponentContext, "events" | "clock" | "logger">,
+): StagePorts {
+  const { logger } = context;
+  return {
+    append: {
+      appendSample: (sample) => appendSample(appender, sample, logger),
+      appendAnomaly: (body, clockSynced) =>
+        appendBody(
+          appender,
+          { kind: "anomaly", ts: body.ts, clockSynced, device: body.device, body: anomalyToJson(body) },
+          logger,
+        ),
+    },
+    history: ledgerHistory({
+      read: (fromSeq, _toSeq, limit) => ledger.read(fromSeq, limit),
+      bounds: () => ({ first: ledger.firstSeq(), last: ledger.durableSeq() }),
+    }),
+    events: context.events,
+    clock: context.clock,
+    logger,
+  };
+}
+
+class AnalyticsComponent implements Component {
+  readonly name = "analytics";
+  readonly #stage: AnalyticsStage;
+  readonly #pipeline: SamplePipeline;
+
+  constructor(config: Config, context: ComponentContext, durable: DurableReport | undefined) {
+    const analytics = config.analytics;
+    if (analytics === undefined) {
+      throw new Error("unreachable: analytics component without an analytics section");
+    }
+    const ledger = context.dependency<Ledger>(LEDGER_ID);
+    const appender = appenderOf(context, durable);
+    this.#pipeline = context.dependency<SamplePipeline>(PIPELINE_ID);
+    this.#stage = new AnalyticsStage(
+      {
+        analytics,
+        devices: config.devices,
+        timeZone: config.gateway.timezone,
+        train: (inputs, progress) => trainInWorker(inputs, progress, { timeoutMs: TRAINING_TIMEOUT_MS }),
+        gatewayDevice: config.selfHealth.enabled ? SELF_HEALTH_DEVICE : undefined,
+      },
+      analyticsPorts(ledger, appender, context),
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.#stage.start();
+    this.#pipeline.attach(this.#stage);
+  }
+
+  async stop(): Promise<void> {
+    this.#pipeline.detach(this.#stage);
+    await this.#stage.stop();
+  }
+}
