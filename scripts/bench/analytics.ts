@@ -1,6 +1,6 @@
 /**
  * Analytics benchmark (issue #6 item 8): µs per sample per detector (single and batched), model
- * load time. Prints one JSON document; each detector adds its own section (a function in its own
+ * load time, and sample -> anomaly record latency through the stage (the pipeline section). Prints one JSON document; each detector adds its own section (a function in its own
  * scripts/bench/analytics*.ts file) to `sections` below.
  *
  *   npm run bench:analytics     (builds, then runs)
@@ -8,6 +8,7 @@
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { benchAutoencoder } from "./analyticsAutoencoder.js";
 import { benchIsolationForest } from "./analyticsIsolationForest.js";
+import { benchPipeline } from "./analyticsPipeline.js";
 import { benchStreaming } from "./analyticsStreaming.js";
 
 /** A section may be async (the autoencoder trains with TensorFlow.js, which is). */
@@ -15,6 +16,7 @@ const sections: Record<string, () => unknown | Promise<unknown>> = {
   streaming: benchStreaming,
   isolationForest: benchIsolationForest,
   autoencoder: benchAutoencoder,
+  pipeline: benchPipeline,
 };
 
 async function main(): Promise<void> {

@@ -48,8 +48,8 @@ function reading(ts: number, a: number, b: number): Sample {
   };
 }
 
-async function stageOn(ledger: Ledger) {
-  const config = analyticsConfig({ dataDir: dir, tags: ["a", "b"], analytics: ANALYTICS });
+async function stageOn(ledger: Ledger, analytics = ANALYTICS) {
+  const config = analyticsConfig({ dataDir: dir, tags: ["a", "b"], analytics });
   const log = memoryLogger();
   const events: Omit<EventRecord, "kind" | "ts" | "clockSynced">[] = [];
   const stage = new AnalyticsStage(
@@ -136,5 +136,31 @@ describe("the analytics stage", () => {
     const ready = second.log.lines.find((line) => line.msg === "analytics ready");
     expect(ready).toMatchObject({ device: "press-1", untrained: [] });
     await second.stage.stop();
+  });
+
+  it("ends the open alerts of a device that left the config at the next start", async () => {
+    const { ledger } = await startLedger(open, join(dir, "ledger"));
+    const first = await stageOn(ledger);
+    const normal = gaussian(23);
+    const start = Date.now() - 3_600_000;
+    for (let i = 0; i < 600; i++) {
+      first.stage.accept(reading(start + i * 1_000, 50 + normal(), 100 + normal()));
+    }
+    first.stage.accept(reading(start + 600_000, 90, 100)); // a spike on a: an open episode
+    expect(first.stage.machine("press-1")?.alerts.openEpisodes()).toHaveLength(1);
+    await first.stage.stop();
+
+    const second = await stageOn(ledger, "  learningPeriod: 0s\n  machines: []\n");
+    const entries = await entriesOf(ledger, 603);
+    const bodies = entries.filter((e) => e.kind === "anomaly").map((e) => JSON.parse(e.body) as Record<string, unknown>);
+    expect(bodies.map((b) => [b.state, b.device])).toEqual([
+      ["raised", "press-1"],
+      ["ended", "press-1"],
+    ]);
+    expect(bodies[1]).toMatchObject({ reason: "flushed" });
+    await second.stage.stop();
+    const third = await stageOn(ledger, "  learningPeriod: 0s\n  machines: []\n");
+    await third.stage.stop();
+    expect((await entriesOf(ledger, 603)).filter((e) => e.kind === "anomaly")).toHaveLength(2);
   });
 });

@@ -9,7 +9,7 @@
  * Every file is replaced whole (atomicFile.ts). Device names are config names ([A-Za-z0-9][A-Za-z0-9_.-]*),
  * so they are safe path segments; kinds are the fixed DETECTOR_KINDS.
  */
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { DetectorKind } from "../findings.js";
 import { removeStaleTemps, writeFileAtomic } from "./atomicFile.js";
@@ -96,6 +96,14 @@ export class ModelStore {
     const meta = { firstStartTs: nowTs };
     await writeFileAtomic(path, `${JSON.stringify(meta)}\n`);
     return meta;
+  }
+
+  /** Devices that have a folder here (models or state), whether or not the config still lists them. */
+  async devices(): Promise<string[]> {
+    const entries = await readdir(this.dir, { withFileTypes: true }).catch(() => []);
+    return entries
+      .filter((entry) => entry.isDirectory() && DEVICE_PATTERN.test(entry.name))
+      .map((e) => e.name);
   }
 
   async cleanTemps(devices: readonly string[]): Promise<number> {

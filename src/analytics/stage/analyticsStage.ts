@@ -18,6 +18,7 @@ import type { AnalyticsConfig, DeviceConfig, MachineConfig } from "../machine/ma
 import { deviceTagNames } from "../machine/machineConfig.js";
 import { ModelFileError, ModelStore, type StoredModel } from "../models/modelStore.js";
 import { gatewayTrainingPlan, planTraining, type TrainingPlan } from "../training/trainingPlan.js";
+import { endRemovedDevices } from "./removedDevices.js";
 import { type RetrainOutcome, retrainMachine, saveAndLoad, type TrainFn } from "./retrainer.js";
 import { RetrainSchedule } from "./retrainSchedule.js";
 import type { StagePorts } from "./stagePorts.js";
@@ -104,6 +105,7 @@ export class AnalyticsStage {
       await this.#loadGateway(this.#options.gatewayDevice);
     }
     this.#workloadDueAt = this.#ports.clock.monotonicNow() + WORKLOAD_INTERVAL_MS;
+    await endRemovedDevices(this.#store, new Set(this.#machines.keys()), this.#ports);
     this.#timers.push(
       setInterval(() => this.#tick(), this.#options.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS),
       setInterval(() => void this.saveState(), this.#options.saveIntervalMs ?? DEFAULT_SAVE_INTERVAL_MS),
