@@ -5,10 +5,13 @@
 
 import type { AnalyticsConfig, MachineConfig } from "../analytics/machine/machineConfig.js";
 import { deviceTagNames } from "../analytics/machine/machineConfig.js";
+import { CsvHeaderError } from "../analytics/training/csvHistory.js";
 import { formatIssue } from "../config/configIssue.js";
 import { machineSchema } from "../config/schema/analytics.js";
 import type { Config } from "../config/schema/index.js";
 import { prepareConfig } from "../daemon/prepareConfig.js";
+import { LedgerUnopenableError } from "../ledger/ledgerInspection.js";
+import { ExitCode } from "./exitCodes.js";
 
 /** A refusal before any work: bad options or config (exit 2). */
 export class UsageError extends Error {}
@@ -69,4 +72,27 @@ export function csvTimeZone(option: string | undefined, gatewayZone: string): st
     throw new UsageError(`--timezone: "${option}" is not an IANA time zone (e.g. UTC, Europe/Berlin)`);
   }
   return option;
+}
+
+/** The `--timezone` option both commands take. */
+export const TIMEZONE_OPTION = [
+  "--timezone <zone>",
+  "IANA zone of CSV times written without an offset (default gateway.timezone)",
+] as const;
+
+/**
+ * Runs a command body, turning the refusals both commands share into their exit codes: bad
+ * options, config or CSV header exit 2; a ledger that cannot be opened (in use, missing) exits 1.
+ */
+export async function refusalsToExitCodes(command: string, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    const usage = error instanceof UsageError || error instanceof CsvHeaderError;
+    if (!usage && !(error instanceof LedgerUnopenableError)) {
+      throw error;
+    }
+    process.stderr.write(`edgewarden ${command}: ${error.message}\n`);
+    return usage ? ExitCode.usage : ExitCode.fatal;
+  }
 }

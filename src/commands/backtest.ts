@@ -21,13 +21,21 @@ import type { DetectorKind, Finding } from "../analytics/findings.js";
 import type { MachineAnalytics } from "../analytics/machine/machineAnalytics.js";
 import { buildMachine, detectorFromModel } from "../analytics/machine/machineBuilder.js";
 import { ModelStore, type StoredModel } from "../analytics/models/modelStore.js";
-import { CsvHeaderError, csvHistory, formatCsvRowError } from "../analytics/training/csvHistory.js";
+import { csvHistory, formatCsvRowError } from "../analytics/training/csvHistory.js";
 import { MachineHistory } from "../analytics/training/machineHistory.js";
 import { planTraining } from "../analytics/training/trainingPlan.js";
 import { trainMachine } from "../analytics/training/trainMachine.js";
 import type { Config } from "../config/schema/index.js";
 import type { Sample } from "../records.js";
-import { csvTimeZone, loadCommandConfig, machineOf, modelDirOf, UsageError } from "./analyticsCommand.js";
+import {
+  csvTimeZone,
+  loadCommandConfig,
+  machineOf,
+  modelDirOf,
+  refusalsToExitCodes,
+  TIMEZONE_OPTION,
+  UsageError,
+} from "./analyticsCommand.js";
 import { defaultConfigPath, ExitCode } from "./exitCodes.js";
 import type { CommandRunner } from "./program.js";
 
@@ -47,24 +55,13 @@ export function registerBacktest(program: Command, run: CommandRunner): void {
     .requiredOption("--device <name>", "the device whose detectors score the rows")
     .requiredOption("--csv <file>", "history: a time column, then one column per tag")
     .option("--train-rows <n>", "train on the first N rows, score the rest")
-    .option(
-      "--timezone <zone>",
-      "IANA zone of CSV times written without an offset (default gateway.timezone)",
-    )
+    .option(...TIMEZONE_OPTION)
     .addHelpText("after", "\nExit codes: 0 done, 1 failed, 2 bad config, options or CSV rows.")
     .action((options: BacktestOptions) => run(() => backtest(options)));
 }
 
-async function backtest(options: BacktestOptions): Promise<number> {
-  try {
-    return await score(options);
-  } catch (error) {
-    if (error instanceof UsageError || error instanceof CsvHeaderError) {
-      process.stderr.write(`edgewarden backtest: ${error.message}\n`);
-      return ExitCode.usage;
-    }
-    throw error;
-  }
+function backtest(options: BacktestOptions): Promise<number> {
+  return refusalsToExitCodes("backtest", () => score(options));
 }
 
 function trainRowsOf(text: string | undefined): number {

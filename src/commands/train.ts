@@ -17,7 +17,7 @@ import type { MachineConfig } from "../analytics/machine/machineConfig.js";
 import { StreamingTagsDetector } from "../analytics/machine/streamingTags.js";
 import { ModelStore } from "../analytics/models/modelStore.js";
 import { collectTraining } from "../analytics/stage/retrainer.js";
-import { CsvHeaderError, csvHistory, formatCsvRowError } from "../analytics/training/csvHistory.js";
+import { csvHistory, formatCsvRowError } from "../analytics/training/csvHistory.js";
 import type { HistorySource } from "../analytics/training/historySource.js";
 import { planTraining } from "../analytics/training/trainingPlan.js";
 import { trainMachine } from "../analytics/training/trainMachine.js";
@@ -25,13 +25,15 @@ import type { Config } from "../config/schema/index.js";
 import { ledgerHistory } from "../daemon/ledgerHistory.js";
 import { ledgerDir } from "../daemon/outboxSpecs.js";
 import { readEntries, readStoredState } from "../ledger/ledgerDb.js";
-import { asUnopenable, LedgerUnopenableError, openLedgerForInspection } from "../ledger/ledgerInspection.js";
+import { asUnopenable, openLedgerForInspection } from "../ledger/ledgerInspection.js";
 import {
   analyticsOf,
   csvTimeZone,
   loadCommandConfig,
   machineOf,
   modelDirOf,
+  refusalsToExitCodes,
+  TIMEZONE_OPTION,
   UsageError,
 } from "./analyticsCommand.js";
 import { defaultConfigPath, ExitCode } from "./exitCodes.js";
@@ -55,28 +57,13 @@ export function registerTrain(program: Command, run: CommandRunner): void {
       "--from-csv <file>",
       "train from a CSV export (timestamp column, then one column per tag); needs --device",
     )
-    .option(
-      "--timezone <zone>",
-      "IANA zone of CSV times written without an offset (default gateway.timezone)",
-    )
+    .option(...TIMEZONE_OPTION)
     .addHelpText("after", "\nExit codes: 0 trained, 1 failed, 2 bad config.")
     .action((options: TrainOptions) => run(() => train(options)));
 }
 
-async function train(options: TrainOptions): Promise<number> {
-  try {
-    return await trainAll(options);
-  } catch (error) {
-    if (error instanceof UsageError || error instanceof CsvHeaderError) {
-      process.stderr.write(`edgewarden train: ${error.message}\n`);
-      return ExitCode.usage;
-    }
-    if (error instanceof LedgerUnopenableError) {
-      process.stderr.write(`edgewarden train: ${error.message}\n`);
-      return ExitCode.fatal;
-    }
-    throw error;
-  }
+function train(options: TrainOptions): Promise<number> {
+  return refusalsToExitCodes("train", () => trainAll(options));
 }
 
 async function trainAll(options: TrainOptions): Promise<number> {

@@ -165,6 +165,10 @@ describe("edgewarden train --from-csv", () => {
       detectors: { streaming: { tags: Record<string, unknown> } };
     };
     expect(Object.keys(state.detectors.streaming.tags)).toEqual(["a"]);
+    // From the ledger: there is none yet (the daemon never ran here), which is exit 1, said plainly.
+    const noLedger = edgewarden(["train", "-c", config]);
+    expect(noLedger.code).toBe(1);
+    expect(noLedger.stderr).toMatch(/^edgewarden train: .*ledger/m);
     const noDevice = edgewarden(["train", "-c", config, "--from-csv", csv]);
     expect(noDevice.code).toBe(2);
     expect(noDevice.stderr).toMatch(/name it with --device/);

@@ -48,7 +48,8 @@ export interface StageStats {
   readonly learning: boolean;
 }
 
-const DEFAULT_SAVE_INTERVAL_MS = 15 * 60_000;
+/** Hourly: a 1 Hz tag's baseline is ~40 KB, and an SD card should not rewrite 100 of them every few minutes. */
+const DEFAULT_SAVE_INTERVAL_MS = 60 * 60_000;
 const DEFAULT_TICK_INTERVAL_MS = 1_000;
 /** The workload is recorded once a minute (the rate meters' window). */
 const WORKLOAD_INTERVAL_MS = 60_000;
