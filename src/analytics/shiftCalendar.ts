@@ -22,6 +22,7 @@
  * the answer for an instant is remembered until the next boundary and day layouts are cached
  * (bounded).
  */
+import { intlOffsetAt, wallClockFormat } from "./zoneTime.js";
 
 export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -99,17 +100,7 @@ export class ShiftCalendar {
   /** Throws RangeError for an unknown time zone or a malformed time (config validation prevents both). */
   constructor(shifts: readonly ShiftDefinition[], timeZone: string) {
     this.timeZone = timeZone;
-    // h23, not hour12:false: some ICU versions print midnight as "24" with the latter.
-    this.#format = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-    });
+    this.#format = wallClockFormat(timeZone);
     this.#shifts = shifts.map((shift) => {
       const days = new Set<Weekday>(shift.days ?? WEEKDAYS);
       return {
@@ -252,40 +243,12 @@ export class ShiftCalendar {
     return Math.min(...candidates);
   }
 
-  /** The zone's UTC offset in ms at an instant (local wall time minus UTC). */
+  /**
+   * The zone's UTC offset in ms at an instant (local wall time minus UTC), looked up each time:
+   * unlike the streaming detectors' cache (streaming/zoneOffset.ts), exact at any instant, and
+   * the calendar already remembers its answers per span and per day.
+   */
   #offsetAt(ts: number): number {
-    const whole = Math.floor(ts / 1000) * 1000;
-    let year = 0;
-    let month = 1;
-    let dayOfMonth = 1;
-    let hour = 0;
-    let minute = 0;
-    let second = 0;
-    for (const part of this.#format.formatToParts(whole)) {
-      const value = Number(part.value);
-      switch (part.type) {
-        case "year":
-          year = value;
-          break;
-        case "month":
-          month = value;
-          break;
-        case "day":
-          dayOfMonth = value;
-          break;
-        case "hour":
-          hour = value % 24;
-          break;
-        case "minute":
-          minute = value;
-          break;
-        case "second":
-          second = value;
-          break;
-        default:
-          break;
-      }
-    }
-    return Date.UTC(year, month - 1, dayOfMonth, hour, minute, second) - whole;
+    return intlOffsetAt(this.#format, ts);
   }
 }

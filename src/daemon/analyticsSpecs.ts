@@ -99,7 +99,11 @@ class AnalyticsComponent implements Component {
         analytics,
         devices: config.devices,
         timeZone: config.gateway.timezone,
-        train: (inputs, progress) => trainInWorker(inputs, progress, { timeoutMs: TRAINING_TIMEOUT_MS }),
+        train: (inputs, progress, signal) =>
+          trainInWorker(inputs, progress, {
+            timeoutMs: TRAINING_TIMEOUT_MS,
+            ...(signal === undefined ? {} : { signal }),
+          }),
         gatewayDevice: config.selfHealth.enabled ? SELF_HEALTH_DEVICE : undefined,
       },
       analyticsPorts(ledger, appender, context),

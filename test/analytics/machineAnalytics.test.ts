@@ -10,6 +10,7 @@ import { DecimatingSeries } from "../../src/analytics/training/decimatingSeries.
 import { MachineHistory } from "../../src/analytics/training/machineHistory.js";
 import { trainIsolationForest } from "../../src/analytics/training/trainers.js";
 import { planTraining } from "../../src/analytics/training/trainingPlan.js";
+import { trainMachine } from "../../src/analytics/training/trainMachine.js";
 import type { Quality, Sample } from "../../src/records.js";
 import { gaussian } from "./isolationForestFixtures.js";
 import { analyticsConfig } from "./support/analyticsConfig.js";
@@ -227,4 +228,59 @@ describe("the default detector configuration", () => {
     built.analytics.observe(sample(503_000, { value: 1e9 }, "uncertain"));
     expect(JSON.stringify(built.analytics.saveState())).toBe(before);
   });
+});
+
+describe("training every trainable detector", () => {
+  it("trains the isolation forest, the autoencoder and the power profile of one machine, and builds them", async () => {
+    const machine = machineOf(
+      `  machines:
+    - device: press-1
+      detectors:
+        isolationForest: { features: [kw, amps, volts], trees: 20 }
+        autoencoder: { features: [kw, amps, volts], epochs: 3, hiddenUnits: [4, 2] }
+      power: { power: kw, current: amps, voltage: volts, nominalVoltage: 400 }
+`,
+      ["kw", "amps", "volts"],
+    );
+    const normal = gaussian(8);
+    const history = new MachineHistory(planTraining(machine));
+    for (let i = 0; i < 3_000; i++) {
+      // Alternating idle (5 kW) and loaded (40 kW) half-hours at 400 V.
+      const kw = (Math.floor(i / 30) % 2 === 0 ? 5 : 40) + 0.5 * normal();
+      const volts = 400 + normal();
+      history.add(sample(i * 60_000, { kw, amps: (kw * 1000) / (Math.sqrt(3) * volts * 0.9), volts }));
+    }
+    const results = await trainMachine(
+      history.inputs({
+        machine,
+        source: "csv",
+        timeZone: "UTC",
+        shifts: [],
+        backend: "cpu",
+        now: 1_800_000_000_000,
+      }),
+      () => undefined,
+    );
+    expect(results.map((r) => [r.kind, r.ok])).toEqual([
+      ["isolation-forest", true],
+      ["autoencoder", true],
+      ["power-profile", true],
+    ]);
+    const models = new Map(results.flatMap((r) => (r.ok ? [[r.kind, r.stored] as const] : [])));
+    const built = buildMachine({
+      machine,
+      deviceTags: ["kw", "amps", "volts"],
+      models,
+      timeZone: "UTC",
+      muted: false,
+    });
+    expect(built.untrained).toEqual([]);
+    expect(built.analytics.detectors.map((d) => d.kind)).toEqual([
+      "isolation-forest",
+      "autoencoder",
+      "power-profile",
+    ]);
+    const power = results.find((r) => r.kind === "power-profile");
+    expect(power?.ok && power.stored.card.validation.states).toBe(2);
+  }, 60_000);
 });

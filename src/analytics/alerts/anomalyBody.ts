@@ -18,6 +18,7 @@ import {
   SEVERITIES,
   type Severity,
 } from "../findings.js";
+import { describeFirstIssue, notAnObject } from "../jsonProblems.js";
 
 /** Most tags and detectors a body lists: enough to act on, small enough for one alert line. */
 export const MAX_BODY_TAGS = 5;
@@ -160,10 +161,9 @@ export function severityRank(severity: Severity): number {
 }
 
 function validate(input: unknown): AnomalyBody {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    throw new AnomalyBodyError(
-      `expected a JSON object, got ${Array.isArray(input) ? "an array" : typeof input}`,
-    );
+  const notObject = notAnObject(input);
+  if (notObject !== undefined) {
+    throw new AnomalyBodyError(notObject);
   }
   const { kind, state } = input as { kind?: unknown; state?: unknown };
   if (kind !== "anomaly") {
@@ -173,15 +173,7 @@ function validate(input: unknown): AnomalyBody {
   const schema = state === "ended" ? endedSchema : raisedSchema;
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length
-      ? issue.path
-          .map((key, i) => (typeof key === "number" ? `[${key}]` : `${i > 0 ? "." : ""}${String(key)}`))
-          .join("")
-      : "(top level)";
-    const more =
-      parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problems)` : "";
-    throw new AnomalyBodyError(`${where}: ${issue?.message ?? "invalid"}${more}`);
+    throw new AnomalyBodyError(describeFirstIssue(parsed.error));
   }
   return parsed.data;
 }

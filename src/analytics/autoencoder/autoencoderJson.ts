@@ -8,11 +8,13 @@
  */
 import * as z from "zod";
 import { percentileFromTable, QUANTILE_STEPS } from "../isolationForest/scoreQuantiles.js";
+import { parseSaved } from "../jsonProblems.js";
 import type { AutoencoderModel } from "./autoencoderModel.js";
 import { ACTIVATIONS, type DenseLayer } from "./denseNetwork.js";
 
 export const AUTOENCODER_FORMAT = "edgewarden.autoencoder";
 export const AUTOENCODER_FORMAT_VERSION = 1;
+const SAVED_AUTOENCODER = { format: AUTOENCODER_FORMAT, version: AUTOENCODER_FORMAT_VERSION } as const;
 
 /** Bounds on what a file may ask us to allocate (the config allows up to 4 layers of 256 units). */
 const MAX_FEATURES = 1024;
@@ -109,26 +111,6 @@ export function autoencoderToJson(model: AutoencoderModel): AutoencoderJson {
   };
 }
 
-/** Checks the header first, so that a newer or foreign file gets that reason and not a list of field errors. */
-function checkHeader(input: unknown): void {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    throw new AutoencoderFormatError(
-      `expected a JSON object, got ${Array.isArray(input) ? "an array" : typeof input}`,
-    );
-  }
-  const { format, version } = input as { format?: unknown; version?: unknown };
-  if (format !== AUTOENCODER_FORMAT) {
-    throw new AutoencoderFormatError(
-      `"format" is ${JSON.stringify(format)}, expected "${AUTOENCODER_FORMAT}"`,
-    );
-  }
-  if (version !== AUTOENCODER_FORMAT_VERSION) {
-    throw new AutoencoderFormatError(
-      `format version ${JSON.stringify(version)} is not supported (this build reads version ${AUTOENCODER_FORMAT_VERSION})`,
-    );
-  }
-}
-
 /** The layers chain dims → ... → dims, and each holds exactly inputs × units weights and units biases. */
 function checkLayers(json: AutoencoderJson): void {
   let width = json.dims;
@@ -183,25 +165,14 @@ function checkSummary(json: AutoencoderJson): void {
   }
 }
 
-function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  const where = issue?.path.length
-    ? issue.path
-        .map((key, i) => (typeof key === "number" ? `[${key}]` : `${i > 0 ? "." : ""}${String(key)}`))
-        .join("")
-    : "(top level)";
-  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problems)` : "";
-  return `${where}: ${issue?.message ?? "invalid"}${more}`;
-}
-
 /** Validates a parsed model file; throws AutoencoderFormatError naming the first problem found. */
 export function parseAutoencoderJson(input: unknown): AutoencoderModel {
-  checkHeader(input);
-  const parsed = autoencoderJsonSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new AutoencoderFormatError(describeIssue(parsed.error));
-  }
-  const json = parsed.data;
+  const json = parseSaved(
+    input,
+    autoencoderJsonSchema,
+    SAVED_AUTOENCODER,
+    (problem) => new AutoencoderFormatError(problem),
+  );
   checkLayers(json);
   checkSummary(json);
   const layers: DenseLayer[] = json.layers.map((layer) => ({

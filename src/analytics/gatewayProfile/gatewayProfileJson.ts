@@ -3,12 +3,18 @@
  * truncated or hand-edited file is refused with a reason rather than scoring nonsense.
  */
 import * as z from "zod";
+import { parseSaved } from "../jsonProblems.js";
 import { ProfileFormatError } from "../power/powerProfileJson.js";
 import { persistenceSchema } from "../power/rulePersistence.js";
 import type { GatewayModel } from "./gatewayModel.js";
 
 export const GATEWAY_PROFILE_FORMAT = "edgewarden.gateway-profile";
 export const GATEWAY_PROFILE_VERSION = 1;
+const SAVED_GATEWAY_PROFILE = {
+  format: GATEWAY_PROFILE_FORMAT,
+  version: GATEWAY_PROFILE_VERSION,
+  paths: "dotted",
+} as const;
 
 const num = z.number(); // zod 4 refuses NaN and +-Infinity
 const positive = z.number().positive();
@@ -70,32 +76,17 @@ export function gatewayModelToJson(model: GatewayModel): GatewayProfileJson {
   return { format: GATEWAY_PROFILE_FORMAT, version: GATEWAY_PROFILE_VERSION, ...model };
 }
 
-function fail(problem: string): never {
-  throw new ProfileFormatError(`gateway profile: ${problem}`);
-}
-
 /** Validates a parsed model file; throws ProfileFormatError naming the first problem found. */
 export function parseGatewayProfileJson(input: unknown): GatewayModel {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    fail(`expected a JSON object, got ${Array.isArray(input) ? "an array" : typeof input}`);
-  }
-  const { format, version } = input as { format?: unknown; version?: unknown };
-  if (format !== GATEWAY_PROFILE_FORMAT) {
-    fail(`"format" is ${JSON.stringify(format)}, expected "${GATEWAY_PROFILE_FORMAT}"`);
-  }
-  if (version !== GATEWAY_PROFILE_VERSION) {
-    fail(
-      `format version ${JSON.stringify(version)} is not supported (this build reads ${GATEWAY_PROFILE_VERSION})`,
-    );
-  }
-  const parsed = profileSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? issue.path.join(".") : "(top level)";
-    const more =
-      parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problems)` : "";
-    fail(`${where}: ${issue?.message ?? "invalid"}${more}`);
-  }
-  const { format: _format, version: _version, ...model } = parsed.data;
+  const {
+    format: _format,
+    version: _version,
+    ...model
+  } = parseSaved(
+    input,
+    profileSchema,
+    SAVED_GATEWAY_PROFILE,
+    (problem) => new ProfileFormatError(`gateway profile: ${problem}`),
+  );
   return model;
 }

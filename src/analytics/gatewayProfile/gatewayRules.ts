@@ -63,23 +63,54 @@ function basisText(check: Check): string {
   }
 }
 
-function usable(x: number | undefined, monitor: GatewayProfileMonitor): number | undefined {
-  if (x === undefined) {
-    return undefined;
-  }
-  if (!Number.isFinite(x)) {
-    monitor.countIgnoredField();
-    return undefined;
-  }
-  return x;
-}
-
 function above(value: number, threshold: number, scale: number): number {
   return value > threshold ? (value - threshold) / scale : CLEAR;
 }
 
 function highEdge(line: RobustLine, x: number, sigmas: number): number {
   return lineAt(line, x) + line.residualHigh + sigmas * line.residualSigma;
+}
+
+/** The untrained limit, and the floor and the least scale over the learnt line, of a CPU measure. */
+interface CpuLimits {
+  readonly untrained: number;
+  readonly floor: number;
+  readonly scale: number;
+}
+
+/** The crypto-mining check of one CPU measure (cpu_percent or load_1m) against its learnt line. */
+function cpuCheck(
+  tag: string,
+  value: number,
+  line: RobustLine | null,
+  sps: number | undefined,
+  limits: CpuLimits,
+): Check | null {
+  if (line === null) {
+    const t = limits.untrained;
+    return {
+      verdict: above(value, t, limits.scale),
+      tag,
+      value,
+      threshold: t,
+      expected: t,
+      basis: "untrained",
+      basisValue: 0,
+    };
+  }
+  if (sps === undefined) {
+    return null;
+  }
+  const t = Math.max(limits.floor, highEdge(line, sps, 2));
+  return {
+    verdict: above(value, t, Math.max(line.residualSigma, limits.scale)),
+    tag,
+    value,
+    threshold: t,
+    expected: lineAt(line, sps),
+    basis: "samples",
+    basisValue: sps,
+  };
 }
 
 function cryptoCheck(
@@ -90,65 +121,21 @@ function cryptoCheck(
 ): Check | null {
   const { limits } = model;
   if (cpu !== undefined) {
-    if (model.cpu === null) {
-      const t = limits.untrainedCpuPercent;
-      return {
-        verdict: above(cpu, t, 2),
-        tag: TAGS.cpu,
-        value: cpu,
-        threshold: t,
-        expected: t,
-        basis: "untrained",
-        basisValue: 0,
-      };
-    }
-    if (sps === undefined) {
-      return null;
-    }
-    const t = Math.max(limits.cpuPercent, highEdge(model.cpu, sps, 2));
-    const scale = Math.max(model.cpu.residualSigma, 2);
-    const expected = lineAt(model.cpu, sps);
-    return {
-      verdict: above(cpu, t, scale),
-      tag: TAGS.cpu,
-      value: cpu,
-      threshold: t,
-      expected,
-      basis: "samples",
-      basisValue: sps,
-    };
+    return cpuCheck(TAGS.cpu, cpu, model.cpu, sps, {
+      untrained: limits.untrainedCpuPercent,
+      floor: limits.cpuPercent,
+      scale: 2,
+    });
   }
   if (load === undefined) {
     return null;
   }
-  const floor = 0.8 * limits.cores;
-  if (model.load === null) {
-    const t = (limits.untrainedCpuPercent / 100) * limits.cores;
-    return {
-      verdict: above(load, t, 0.1 * limits.cores),
-      tag: TAGS.load,
-      value: load,
-      threshold: t,
-      expected: t,
-      basis: "untrained",
-      basisValue: 0,
-    };
-  }
-  if (sps === undefined) {
-    return null;
-  }
-  const t = Math.max(floor, highEdge(model.load, sps, 2));
-  const scale = Math.max(model.load.residualSigma, 0.1 * limits.cores);
-  const expected = lineAt(model.load, sps);
-  return {
-    verdict: above(load, t, scale),
-    tag: TAGS.load,
-    value: load,
-    threshold: t,
-    expected,
-    basis: "samples",
-    basisValue: sps,
-  };
+  // Without cpu_percent, load_1m read as a share of `cores`.
+  return cpuCheck(TAGS.load, load, model.load, sps, {
+    untrained: (limits.untrainedCpuPercent / 100) * limits.cores,
+    floor: 0.8 * limits.cores,
+    scale: 0.1 * limits.cores,
+  });
 }
 
 function egressCheck(model: GatewayModel, tx: number | undefined, uplink: number | undefined): Check | null {
@@ -262,13 +249,13 @@ export function scoreGatewayReading(
     monitor.countNonFinite();
     return NO_FINDINGS;
   }
-  const cpu = usable(reading.cpuPercent, monitor);
-  const load = usable(reading.load1m, monitor);
-  const temperature = usable(reading.temperature, monitor);
-  const tx = usable(reading.txRate, monitor);
-  usable(reading.rxRate, monitor);
-  const sps = usable(workload.samplesPerSecond, monitor);
-  const uplink = usable(workload.uplinkBytesPerSecond, monitor);
+  const cpu = monitor.usable(reading.cpuPercent);
+  const load = monitor.usable(reading.load1m);
+  const temperature = monitor.usable(reading.temperature);
+  const tx = monitor.usable(reading.txRate);
+  monitor.usable(reading.rxRate);
+  const sps = monitor.usable(workload.samplesPerSecond);
+  const uplink = monitor.usable(workload.uplinkBytesPerSecond);
   if (!monitor.admit(ts, model.tuning.maxGapMs)) {
     return NO_FINDINGS;
   }

@@ -6,6 +6,7 @@
  * read out of bounds or loop.
  */
 import * as z from "zod";
+import { parseSaved } from "../jsonProblems.js";
 import { EXTERNAL, type ForestNodes } from "./buildForest.js";
 import { type ForestModel, heightLimitFor } from "./forestModel.js";
 import { averagePathLength } from "./pathLength.js";
@@ -13,6 +14,7 @@ import { QUANTILE_STEPS } from "./scoreQuantiles.js";
 
 export const FOREST_FORMAT = "edgewarden.isolation-forest";
 export const FOREST_FORMAT_VERSION = 1;
+const SAVED_FOREST = { format: FOREST_FORMAT, version: FOREST_FORMAT_VERSION } as const;
 
 /** A model load refused: the message says which field is wrong and how. */
 export class ModelFormatError extends Error {
@@ -73,24 +75,6 @@ export function forestToJson(model: ForestModel): IsolationForestJson {
       size: Array.from(nodes.size),
     },
   };
-}
-
-/** Checks the header first, so that a newer or foreign file gets that reason and not a list of field errors. */
-function checkHeader(input: unknown): void {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    throw new ModelFormatError(
-      `expected a JSON object, got ${Array.isArray(input) ? "an array" : typeof input}`,
-    );
-  }
-  const { format, version } = input as { format?: unknown; version?: unknown };
-  if (format !== FOREST_FORMAT) {
-    throw new ModelFormatError(`"format" is ${JSON.stringify(format)}, expected "${FOREST_FORMAT}"`);
-  }
-  if (version !== FOREST_FORMAT_VERSION) {
-    throw new ModelFormatError(
-      `format version ${JSON.stringify(version)} is not supported (this build reads version ${FOREST_FORMAT_VERSION})`,
-    );
-  }
 }
 
 /** Tree shape: each tree's nodes are contiguous, every child follows its parent, sizes add up. */
@@ -183,20 +167,7 @@ function checkSummary(json: IsolationForestJson): void {
 
 /** Validates a parsed model file; throws ModelFormatError naming the first problem found. */
 export function parseForestJson(input: unknown): ForestModel {
-  checkHeader(input);
-  const parsed = forestJsonSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length
-      ? issue.path
-          .map((key, i) => (typeof key === "number" ? `[${key}]` : `${i > 0 ? "." : ""}${String(key)}`))
-          .join("")
-      : "(top level)";
-    const more =
-      parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problems)` : "";
-    throw new ModelFormatError(`${where}: ${issue?.message ?? "invalid"}${more}`);
-  }
-  const json = parsed.data;
+  const json = parseSaved(input, forestJsonSchema, SAVED_FOREST, (problem) => new ModelFormatError(problem));
   checkSummary(json);
   checkNodes(json);
   const feature = Int32Array.from(json.nodes.feature);

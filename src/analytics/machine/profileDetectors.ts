@@ -24,11 +24,7 @@ export class PowerDetector implements MachineDetector {
     readonly tags: PowerTags,
     saved?: unknown,
   ) {
-    this.monitor = restore(
-      saved,
-      (json) => PowerProfileMonitor.fromJSON(json),
-      () => new PowerProfileMonitor(),
-    );
+    this.monitor = restoreMonitor(PowerProfileMonitor, saved);
     this.#tags = new Set(
       [tags.power, tags.current, tags.voltage, tags.powerFactor].filter((t) => t !== undefined),
     );
@@ -102,11 +98,7 @@ export class GatewayDetector implements MachineDetector {
     readonly profile: GatewayProfile,
     saved?: unknown,
   ) {
-    this.monitor = restore(
-      saved,
-      (json) => GatewayProfileMonitor.fromJSON(json),
-      () => new GatewayProfileMonitor(),
-    );
+    this.monitor = restoreMonitor(GatewayProfileMonitor, saved);
   }
 
   observe(
@@ -141,13 +133,13 @@ export class GatewayDetector implements MachineDetector {
 }
 
 /** A monitor from saved state, or a fresh one when there is none or it cannot be read. */
-function restore<T>(saved: unknown, parse: (json: unknown) => T, fresh: () => T): T {
+function restoreMonitor<T>(monitor: { new (): T; fromJSON(json: unknown): T }, saved: unknown): T {
   if (saved === undefined) {
-    return fresh();
+    return new monitor();
   }
   try {
-    return parse(saved);
+    return monitor.fromJSON(saved);
   } catch {
-    return fresh();
+    return new monitor();
   }
 }

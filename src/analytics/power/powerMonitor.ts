@@ -1,29 +1,18 @@
 /**
  * The run-time state of one machine's power profile (issue #6 item 2): which state the machine is
  * in and since when, and each rule's persistence run. Bounded (a few numbers and at most one run
- * per rule, whatever the input rate), plain JSON with a version so it survives a restart.
- *
- * The refusal counters are a run-time statistic and not part of the saved state: a refused reading
- * or an ignored field must leave toJSON() exactly as it was (issue #6 must-show: "non-finite or
- * bad-quality values never poison a detector's state"; the tests compare it).
+ * per rule, whatever the input rate), plain JSON with a version so it survives a restart. What it
+ * shares with the gateway's monitor (admission, runs, refusal counters) is in ruleMonitor.ts.
  */
 import * as z from "zod";
 import { POWER_RULE_TYPES, type PowerRuleType } from "./powerModel.js";
-import { type RuleRun, RuleRuns, ruleRunSchema } from "./rulePersistence.js";
+import { type MonitorStats, parseMonitorState, RuleMonitor } from "./ruleMonitor.js";
+import { ruleRunSchema } from "./rulePersistence.js";
 
 export const POWER_MONITOR_FORMAT = "edgewarden.power-monitor";
 export const POWER_MONITOR_VERSION = 1;
 
-export interface PowerMonitorStats {
-  /** Readings that entered the state. */
-  readonly accepted: number;
-  /** Readings refused: time or power not finite. */
-  readonly refusedNonFinite: number;
-  /** Readings refused: not after the last accepted one. */
-  readonly refusedOutOfOrder: number;
-  /** Optional fields (current, voltage, power factor) present but not finite, ignored. */
-  readonly ignoredFields: number;
-}
+export type PowerMonitorStats = MonitorStats;
 
 const stateSchema = z.strictObject({
   index: z.number().int().min(0),
@@ -41,30 +30,20 @@ const monitorSchema = z.strictObject({
 
 export type PowerMonitorJson = z.infer<typeof monitorSchema>;
 
-export class PowerProfileMonitor {
-  readonly runs = new RuleRuns<PowerRuleType>(POWER_RULE_TYPES);
-  #lastTs: number | null = null;
+export class PowerProfileMonitor extends RuleMonitor<PowerRuleType> {
   #state: { index: number; sinceTs: number; previousIndex: number | null } | null = null;
-  readonly #stats = { accepted: 0, refusedNonFinite: 0, refusedOutOfOrder: 0, ignoredFields: 0 };
+
+  constructor() {
+    super(POWER_RULE_TYPES);
+  }
 
   /** Loads a state written by toJSON(); throws RangeError saying what is wrong with a bad one. */
   static fromJSON(json: unknown): PowerProfileMonitor {
-    const parsed = monitorSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new RangeError(
-        `power monitor state: ${issue?.path.join(".") ?? ""} ${issue?.message ?? "invalid"}`,
-      );
-    }
+    const data = parseMonitorState(json, monitorSchema, "power monitor state");
     const monitor = new PowerProfileMonitor();
-    monitor.#lastTs = parsed.data.lastTs;
-    monitor.#state = parsed.data.state === null ? null : { ...parsed.data.state };
-    monitor.runs.restore(parsed.data.runs as Partial<Record<string, RuleRun>>);
+    monitor.restore(data.lastTs, data.runs);
+    monitor.#state = data.state === null ? null : { ...data.state };
     return monitor;
-  }
-
-  get stats(): PowerMonitorStats {
-    return { ...this.#stats };
   }
 
   /** The current state's index, or null before the first reading (or after a gap). */
@@ -82,31 +61,9 @@ export class PowerProfileMonitor {
     return this.#state?.previousIndex ?? null;
   }
 
-  countNonFinite(): void {
-    this.#stats.refusedNonFinite++;
-  }
-
-  countIgnoredField(): void {
-    this.#stats.ignoredFields++;
-  }
-
-  /**
-   * Admits a reading at `ts` (finite) or refuses it as out of order. A gap longer than maxGapMs
-   * since the last reading ends every run and forgets the state: persistence and dwell are about
-   * consecutive readings, and nobody knows what the machine did in between.
-   */
-  admit(ts: number, maxGapMs: number): boolean {
-    if (this.#lastTs !== null && ts <= this.#lastTs) {
-      this.#stats.refusedOutOfOrder++;
-      return false;
-    }
-    if (this.#lastTs !== null && ts - this.#lastTs > maxGapMs) {
-      this.runs.clear();
-      this.#state = null;
-    }
-    this.#lastTs = ts;
-    this.#stats.accepted++;
-    return true;
+  /** Nobody knows what the machine did during a gap: dwell starts over. */
+  protected override forget(): void {
+    this.#state = null;
   }
 
   /** Records the state of the admitted reading; `states` guards against a state from another model. */
@@ -127,7 +84,7 @@ export class PowerProfileMonitor {
     return {
       format: POWER_MONITOR_FORMAT,
       version: POWER_MONITOR_VERSION,
-      lastTs: this.#lastTs,
+      lastTs: this.lastTs,
       state: this.#state === null ? null : { ...this.#state },
       runs: this.runs.toJSON(),
     };

@@ -5,11 +5,17 @@
  * between each pair of states, ascending, square transition matrix) and says what is wrong.
  */
 import * as z from "zod";
+import { parseSaved } from "../jsonProblems.js";
 import { POWER_RULE_TYPES, type PowerModel } from "./powerModel.js";
 import { persistenceSchema } from "./rulePersistence.js";
 
 export const POWER_PROFILE_FORMAT = "edgewarden.power-profile";
 export const POWER_PROFILE_VERSION = 1;
+const SAVED_POWER_PROFILE = {
+  format: POWER_PROFILE_FORMAT,
+  version: POWER_PROFILE_VERSION,
+  paths: "dotted",
+} as const;
 
 /** A model load refused: the message says which field is wrong and how. */
 export class ProfileFormatError extends Error {
@@ -103,22 +109,11 @@ export function powerModelToJson(model: PowerModel): PowerProfileJson {
 }
 
 function fail(problem: string): never {
-  throw new ProfileFormatError(`power profile: ${problem}`);
+  throw refuse(problem);
 }
 
-function checkHeader(input: unknown): void {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    fail(`expected a JSON object, got ${Array.isArray(input) ? "an array" : typeof input}`);
-  }
-  const { format, version } = input as { format?: unknown; version?: unknown };
-  if (format !== POWER_PROFILE_FORMAT) {
-    fail(`"format" is ${JSON.stringify(format)}, expected "${POWER_PROFILE_FORMAT}"`);
-  }
-  if (version !== POWER_PROFILE_VERSION) {
-    fail(
-      `format version ${JSON.stringify(version)} is not supported (this build reads ${POWER_PROFILE_VERSION})`,
-    );
-  }
+function refuse(problem: string): ProfileFormatError {
+  return new ProfileFormatError(`power profile: ${problem}`);
 }
 
 function checkShape(json: z.infer<typeof profileSchema>): void {
@@ -141,16 +136,7 @@ function checkShape(json: z.infer<typeof profileSchema>): void {
 
 /** Validates a parsed model file; throws ProfileFormatError naming the first problem found. */
 export function parsePowerProfileJson(input: unknown): PowerModel {
-  checkHeader(input);
-  const parsed = profileSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? issue.path.join(".") : "(top level)";
-    const more =
-      parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problems)` : "";
-    fail(`${where}: ${issue?.message ?? "invalid"}${more}`);
-  }
-  const json = parsed.data;
+  const json = parseSaved(input, profileSchema, SAVED_POWER_PROFILE, refuse);
   checkShape(json);
   const { format: _format, version: _version, ...model } = json;
   return model;

@@ -55,18 +55,6 @@ interface Observation {
   readonly currentExcess: number;
 }
 
-/** A field's value, or undefined when absent; a non-finite one is counted and treated as absent. */
-function usable(x: number | undefined, monitor: PowerProfileMonitor): number | undefined {
-  if (x === undefined) {
-    return undefined;
-  }
-  if (!Number.isFinite(x)) {
-    monitor.countIgnoredField();
-    return undefined;
-  }
-  return x;
-}
-
 function idleTimes(model: PowerModel, state: PowerState): { graceMs: number; longIdleMs: number } {
   const { idleGraceMinMs, idleGraceMaxMs, longIdleFactor } = model.tuning;
   const graceMs = clamp(state.dwell.p95Ms, idleGraceMinMs, idleGraceMaxMs);
@@ -140,9 +128,9 @@ export function scorePowerReading(
     monitor.countNonFinite();
     return NO_FINDINGS;
   }
-  const current = usable(reading.current, monitor);
-  const voltage = usable(reading.voltage, monitor);
-  const pf = usable(reading.powerFactor, monitor);
+  const current = monitor.usable(reading.current);
+  const voltage = monitor.usable(reading.voltage);
+  const pf = monitor.usable(reading.powerFactor);
   if (!monitor.admit(ts, model.tuning.maxGapMs)) {
     return NO_FINDINGS;
   }

@@ -19,7 +19,13 @@ import { deviceTagNames } from "../machine/machineConfig.js";
 import { ModelFileError, ModelStore, type StoredModel } from "../models/modelStore.js";
 import { gatewayTrainingPlan, planTraining, type TrainingPlan } from "../training/trainingPlan.js";
 import { endRemovedDevices } from "./removedDevices.js";
-import { type RetrainOutcome, retrainMachine, saveAndLoad, type TrainFn } from "./retrainer.js";
+import {
+  type RetrainOutcome,
+  retrainMachine,
+  saveAndLoad,
+  type TrainFn,
+  trainingEvent,
+} from "./retrainer.js";
 import { RetrainSchedule } from "./retrainSchedule.js";
 import type { StagePorts } from "./stagePorts.js";
 import { WorkloadMeter } from "./workloadMeter.js";
@@ -94,7 +100,10 @@ export class AnalyticsStage {
     const until = meta.firstStartTs + analytics.learningPeriod;
     this.#learningUntil = until > now ? until : 0;
     const devices = new Map(this.#options.devices.map((device) => [device.name, device]));
-    await this.#store.cleanTemps(analytics.machines.map((machine) => machine.device));
+    await this.#store.cleanTemps([
+      ...analytics.machines.map((machine) => machine.device),
+      ...(this.#options.gatewayDevice === undefined ? [] : [this.#options.gatewayDevice]),
+    ]);
     for (const machine of analytics.machines) {
       const device = devices.get(machine.device);
       if (device === undefined || !device.enabled) {
@@ -279,6 +288,9 @@ export class AnalyticsStage {
       { device, detectors: ["gateway-profile"], untrained: built.untrained },
       "analytics ready",
     );
+    if (built.untrained.length > 0) {
+      this.#untrained.add(device);
+    }
     this.#machines.set(device, {
       config: machine,
       plan: gatewayTrainingPlan(device),
@@ -361,7 +373,7 @@ export class AnalyticsStage {
           this.#untrained.delete(device);
         }
         this.#stats.retrains++;
-        this.#report(device, reason, outcome, failures);
+        this.#ports.events.emit(trainingEvent(device, reason, outcome, failures));
         outcomes.push(outcome);
       } catch (error) {
         if (this.#abort.signal.aborted) {
@@ -376,26 +388,5 @@ export class AnalyticsStage {
       }
     }
     return outcomes;
-  }
-
-  #report(
-    device: string,
-    reason: string,
-    outcome: RetrainOutcome,
-    failures: readonly { kind: string; reason: string }[],
-  ): void {
-    const trained = outcome.results.filter((result) => result.ok).map((result) => result.kind);
-    const notTrained = [
-      ...outcome.results
-        .filter((result) => !result.ok)
-        .map((result) => ({ kind: result.kind, reason: result.reason })),
-      ...failures,
-    ];
-    this.#ports.events.emit({
-      type: "analytics.trained",
-      severity: notTrained.length === 0 ? "info" : "warning",
-      message: `models of ${device} trained (${reason}): ${trained.join(", ") || "none"}${notTrained.length === 0 ? "" : `; not trained: ${notTrained.map((n) => n.kind).join(", ")}`}`,
-      details: { device, reason, samples: outcome.samples, trained, notTrained },
-    });
   }
 }

@@ -5,6 +5,7 @@
  * its card (temp file + rename), then swap the new detectors in between two samples. A detector
  * whose training fails keeps its previous model.
  */
+import type { EventRecord } from "../../records.js";
 import type { AnalyticsConfig, MachineConfig, ShiftConfig } from "../machine/machineConfig.js";
 import type { MachineDetector } from "../machine/machineDetector.js";
 import type { StreamingTagsDetector } from "../machine/streamingTags.js";
@@ -32,9 +33,11 @@ export interface RetrainRequest {
   readonly warm?: StreamingTagsDetector;
 }
 
+/** Fits the inputs; `signal` aborts the fit (the daemon stopping), rejecting the promise. */
 export type TrainFn = (
   inputs: readonly TrainerInput[],
   progress: TrainingProgress,
+  signal?: AbortSignal,
 ) => Promise<TrainingResult[]>;
 
 export interface RetrainOutcome {
@@ -79,7 +82,8 @@ export async function retrainMachine(
   progress: TrainingProgress,
 ): Promise<RetrainOutcome> {
   const { inputs, skipped, samples } = await collectTraining(request);
-  const results = inputs.length === 0 ? [] : await train(inputs, progress);
+  request.signal?.throwIfAborted();
+  const results = inputs.length === 0 ? [] : await train(inputs, progress, request.signal);
   return { device: request.plan.device, samples, results: [...skipped, ...results] };
 }
 
@@ -106,4 +110,26 @@ export async function saveAndLoad(
     }
   }
   return { detectors, failures };
+}
+
+/** The event that says what a retrain did: which detectors were trained, which not and why. */
+export function trainingEvent(
+  device: string,
+  reason: string,
+  outcome: RetrainOutcome,
+  failures: readonly { kind: string; reason: string }[],
+): Omit<EventRecord, "kind" | "ts" | "clockSynced"> {
+  const trained = outcome.results.filter((result) => result.ok).map((result) => result.kind);
+  const notTrained = [
+    ...outcome.results
+      .filter((result) => !result.ok)
+      .map((result) => ({ kind: result.kind, reason: result.reason })),
+    ...failures,
+  ];
+  return {
+    type: "analytics.trained",
+    severity: notTrained.length === 0 ? "info" : "warning",
+    message: `models of ${device} trained (${reason}): ${trained.join(", ") || "none"}${notTrained.length === 0 ? "" : `; not trained: ${notTrained.map((n) => n.kind).join(", ")}`}`,
+    details: { device, reason, samples: outcome.samples, trained, notTrained },
+  };
 }

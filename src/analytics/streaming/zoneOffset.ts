@@ -12,6 +12,7 @@
  * quarter hours (zones' offsets are whole quarter hours and they change at a local hour) and a
  * zone changes its offset at most once in a day. A steady tag misses once per day of data.
  */
+import { intlOffsetAt, wallClockFormat } from "../zoneTime.js";
 
 const QUARTER_MS = 15 * 60_000;
 const SPAN_MS = 24 * 3_600_000;
@@ -25,20 +26,7 @@ export class ZoneOffsets {
   /** Throws RangeError for a time zone Intl does not know (config validation refuses it first). */
   constructor(readonly timeZone: string) {
     // UTC needs no lookups at all: the default costs nothing per value.
-    this.format =
-      timeZone === "UTC"
-        ? null
-        : new Intl.DateTimeFormat("en-US", {
-            timeZone,
-            // h23, not hour12: false: some ICU versions print midnight as "24" with the latter.
-            hourCycle: "h23",
-            year: "numeric",
-            month: "numeric",
-            day: "numeric",
-            hour: "numeric",
-            minute: "numeric",
-            second: "numeric",
-          });
+    this.format = timeZone === "UTC" ? null : wallClockFormat(timeZone);
   }
 
   /** Local wall time minus UTC at ts, in ms (Europe/Berlin: 3_600_000 in winter, 7_200_000 in summer). */
@@ -53,14 +41,14 @@ export class ZoneOffsets {
       return 0;
     }
     const start = Math.floor(ts / QUARTER_MS) * QUARTER_MS;
-    const offset = lookUp(format, start);
+    const offset = intlOffsetAt(format, start);
     let end = start + SPAN_MS;
-    if (lookUp(format, end) !== offset) {
+    if (intlOffsetAt(format, end) !== offset) {
       // Invariant: the offset at `low` is `offset`, at `end` it is not; both on quarter hours.
       let low = start;
       while (end - low > QUARTER_MS) {
         const mid = low + Math.floor((end - low) / QUARTER_MS / 2) * QUARTER_MS;
-        if (lookUp(format, mid) === offset) {
+        if (intlOffsetAt(format, mid) === offset) {
           low = mid;
         } else {
           end = mid;
@@ -97,21 +85,4 @@ export function isTimeZone(zone: string): boolean {
   }
   knownZones.add(zone);
   return true;
-}
-
-/** The offset by Intl, at whole-second resolution (the formatter prints no milliseconds). */
-function lookUp(format: Intl.DateTimeFormat, ts: number): number {
-  const second = Math.floor(ts / 1000) * 1000;
-  const parts = format.formatToParts(second);
-  const field = (type: Intl.DateTimeFormatPartTypes): number =>
-    Number(parts.find((part) => part.type === type)?.value ?? 0);
-  const wall = Date.UTC(
-    field("year"),
-    field("month") - 1,
-    field("day"),
-    field("hour"),
-    field("minute"),
-    field("second"),
-  );
-  return wall - second;
 }

@@ -22,6 +22,9 @@ export function trainInWorker(
   progress: TrainingProgress,
   options: WorkerOptions,
 ): Promise<TrainingResult[]> {
+  if (options.signal?.aborted === true) {
+    return Promise.reject(new Error("training cancelled"));
+  }
   const transfer = inputs.flatMap((input) => [input.rows.buffer, input.times.buffer]) as ArrayBuffer[];
   const worker = new Worker(WORKER_URL, {
     workerData: { inputs },

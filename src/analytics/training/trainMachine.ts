@@ -4,6 +4,7 @@
  * result says trained or why not, and the caller keeps the previous model of a failed one.
  */
 import type { StoredModel } from "../models/modelStore.js";
+import { trainAutoencoderModel, trainGatewayProfile, trainPowerProfile } from "./profileTrainers.js";
 import type { Trainer, TrainerInput, TrainingProgress } from "./trainers.js";
 import { NotEnoughDataError, trainIsolationForest } from "./trainers.js";
 import type { TrainableKind } from "./trainingPlan.js";
@@ -19,6 +20,9 @@ export type TrainingResult =
 
 const TRAINERS: ReadonlyMap<TrainableKind, Trainer> = new Map<TrainableKind, Trainer>([
   ["isolation-forest", trainIsolationForest],
+  ["autoencoder", trainAutoencoderModel],
+  ["power-profile", trainPowerProfile],
+  ["gateway-profile", trainGatewayProfile],
 ]);
 
 export async function trainMachine(
