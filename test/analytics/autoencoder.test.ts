@@ -133,8 +133,9 @@ describe("detection on correlated machine data", () => {
       }
     });
     // Not always first: when current disagrees with power, the network cannot tell which of two
-    // equally reliable tags is wrong, and spreads the error over both.
-    expect(inTopTwo / broken.length).toBeGreaterThan(0.75);
+    // equally reliable tags is wrong. Repairing one feature at a time (explain()) names it in the
+    // top two for 0.97 of these rows; the per-feature residual it replaced managed about 0.75.
+    expect(inTopTwo / broken.length).toBeGreaterThan(0.9); // 0.968 with seeds 4
   });
 });
 
@@ -305,13 +306,6 @@ describe("scoring without TensorFlow.js", () => {
         reconstruction.reduce((sum, v, f) => sum + (v - (z[r]?.[f] as number)) ** 2, 0) / DIMS;
       const error = model.score(row) as number;
       expect(Math.abs(error - expectedError)).toBeLessThanOrEqual(1e-5 * Math.max(expectedError, 1e-3));
-      // And each reconstructed value, through explain()'s expected values.
-      const explained = model.explain(row)?.tags ?? [];
-      for (const tag of explained) {
-        const f = FEATURES.indexOf(tag.tag as (typeof FEATURES)[number]);
-        const viaTf = (mean[f] as number) + (reconstruction[f] as number) * (std[f] as number);
-        expect(Math.abs((tag.expected as number) - viaTf)).toBeLessThanOrEqual(1e-5 * Math.abs(viaTf) + 1e-6);
-      }
     });
   });
 

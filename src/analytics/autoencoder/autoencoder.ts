@@ -162,32 +162,52 @@ export class Autoencoder {
   /**
    * Which features the error of x came from, for the ensemble's explanation (issue #6 item 3:
    * "naming the tags that drove it"). undefined (counted) when x is not finite.
+   *
+   * Each feature's share is how much of the error goes away when that feature alone is repaired:
+   * its value replaced by what the network expects given the others (the reconstruction, iterated
+   * REPAIR_STEPS times to a fixed point). The per-feature squared residual is no attribution: a
+   * network with a narrow bottleneck spreads one broken value's error over the features it
+   * correlates with, and the broken one often came out last (a broken temperature ranked last in
+   * 10 of 10 findings on the 5-tag fixture). Costs dims x REPAIR_STEPS forward passes, and only
+   * for a reading already found anomalous.
    */
   explain(x: Float64Array): AutoencoderExplanation | undefined {
     this.#checkWidth(x.length);
-    const out = this.#reconstruct(x, 0);
-    if (out === undefined) {
+    const network = this.#reconstruct(x, 0);
+    if (network === undefined) {
       return undefined;
     }
-    const squared = new Float64Array(this.dims);
-    let sum = 0;
+    // Copies: forward() returns a buffer the next call overwrites.
+    const out = Float64Array.from(network);
+    const z = Float64Array.from(this.#z);
+    const error = squaredDistance(out, z) / this.dims;
+    const drops = new Float64Array(this.dims);
+    const repaired = new Float64Array(this.dims);
+    let total = 0;
     for (let f = 0; f < this.dims; f++) {
-      const d = (out[f] as number) - (this.#z[f] as number);
-      squared[f] = d * d;
-      sum += d * d;
+      const trial = Float64Array.from(z);
+      let reconstruction: Float64Array = out;
+      for (let step = 0; step < REPAIR_STEPS; step++) {
+        trial[f] = reconstruction[f] as number;
+        reconstruction = this.#network.forward(trial);
+      }
+      repaired[f] = trial[f] as number;
+      const drop = Math.max(0, error - squaredDistance(reconstruction, trial) / this.dims);
+      drops[f] = drop;
+      total += drop;
     }
     const tags: TagContribution[] = [];
     for (let f = 0; f < this.dims; f++) {
       tags.push({
         tag: this.features[f] as string,
-        // A perfect reconstruction has no culprit: share it equally so the weights still sum to 1.
-        weight: sum > 0 ? (squared[f] as number) / sum : 1 / this.dims,
+        // Nothing repairs a perfect reconstruction: share it equally so the weights still sum to 1.
+        weight: total > 0 ? (drops[f] as number) / total : 1 / this.dims,
         value: x[f] as number,
-        expected: (this.#mean[f] as number) + (out[f] as number) * (this.#std[f] as number),
+        expected: (this.#mean[f] as number) + (repaired[f] as number) * (this.#std[f] as number),
       });
     }
     tags.sort((a, b) => b.weight - a.weight);
-    return { error: sum / this.dims, tags };
+    return { error, tags };
   }
 
   /**
@@ -206,4 +226,16 @@ export class Autoencoder {
   toJSON(): AutoencoderJson {
     return autoencoderToJson(this.#model);
   }
+}
+
+/** Fixed-point steps when repairing one feature in explain(): 3 settle a 1-4 unit bottleneck. */
+const REPAIR_STEPS = 3;
+
+function squaredDistance(a: Float64Array, b: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    sum += d * d;
+  }
+  return sum;
 }
