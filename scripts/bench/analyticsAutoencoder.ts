@@ -15,7 +15,16 @@ import { parseAutoencoderJson } from "../../src/analytics/autoencoder/autoencode
 import { loadTensorflow } from "../../src/analytics/autoencoder/backend.js";
 import { tfModelFromLayers } from "../../src/analytics/autoencoder/tfModel.js";
 import { trainAutoencoder } from "../../src/analytics/autoencoder/train.js";
-import { seededRandom } from "../../src/analytics/random.js";
+import {
+  perSample,
+  RUNS,
+  round,
+  rowViews,
+  scoringTimes,
+  timings,
+  twoCauseRows,
+  warmTimings,
+} from "./support/vectorDetectorBench.js";
 
 const DIMS = 6;
 const TRAIN_ROWS = 10_000;
@@ -23,46 +32,20 @@ const OPTIONS = { backend: "wasm", epochs: 50, hiddenUnits: [8, 4], seed: 1 } as
 const SCORE_ROWS = 20_000;
 /** tfjs predict one row at a time is slow: fewer rows keep the run short. */
 const TFJS_SINGLE_ROWS = 2_000;
-/** Timed repetitions of each measurement; the report gives the best and the median. */
-const RUNS = 9;
-
-const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** Six tags of two hidden causes; `brokenShare` of the rows have one tag off its correlation. */
 function syntheticRows(count: number, seed: number, brokenShare: number): Float64Array {
-  const random = seededRandom(seed);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-  const values = new Float64Array(count * DIMS);
-  for (let r = 0; r < count; r++) {
-    const a = normal();
-    const b = normal();
-    const row = [10 + 2 * a, 400 - 3 * a, 0.9 + 0.02 * b, 3 * b + a, 50 + 4 * a + 2 * b, 20 * b];
+  return twoCauseRows(count, DIMS, seed, (row, a, b, { random, normal }) => {
+    const means = [10 + 2 * a, 400 - 3 * a, 0.9 + 0.02 * b, 3 * b + a, 50 + 4 * a + 2 * b, 20 * b];
     for (let f = 0; f < DIMS; f++) {
-      values[r * DIMS + f] = (row[f] as number) * (1 + 0.01 * normal());
+      row[f] = (means[f] as number) * (1 + 0.01 * normal());
     }
     if (random() < brokenShare) {
       const f = Math.floor(random() * DIMS);
-      values[r * DIMS + f] = (values[r * DIMS + f] as number) * 1.2;
+      row[f] = (row[f] as number) * 1.2;
     }
-  }
-  return values;
+  });
 }
-
-async function timings(runs: number, run: () => unknown): Promise<{ best: number; median: number }> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await run();
-    times.push(performance.now() - start);
-  }
-  times.sort((x, y) => x - y);
-  return { best: times[0] ?? Number.NaN, median: times[times.length >> 1] ?? Number.NaN };
-}
-
-const perSample = (t: { best: number; median: number }, samples: number) => ({
-  best: round((t.best * 1000) / samples),
-  median: round((t.median * 1000) / samples),
-});
 
 export async function benchAutoencoder() {
   const { tf, selection } = await loadTensorflow(OPTIONS.backend);
@@ -72,22 +55,8 @@ export async function benchAutoencoder() {
   const trainMs = performance.now() - trainStart;
 
   const flat = syntheticRows(SCORE_ROWS, 22, 0.01);
-  const samples = Array.from({ length: SCORE_ROWS }, (_, r) => flat.subarray(r * DIMS, (r + 1) * DIMS));
-  const out = new Float64Array(SCORE_ROWS);
-  let sink = 0;
-  const scoreOneByOne = () => {
-    for (const sample of samples) {
-      sink += model.score(sample) ?? 0;
-    }
-  };
-  const scoreBatch = () => {
-    model.scoreBatch({ values: flat, dims: DIMS }, out);
-    sink += out[0] ?? 0;
-  };
-  scoreOneByOne();
-  scoreBatch();
-  const single = await timings(RUNS, scoreOneByOne);
-  const batched = await timings(RUNS, scoreBatch);
+  const scored = scoringTimes(model, flat, DIMS, RUNS);
+  let sink = scored.sink;
 
   // The same errors through tfjs-wasm: standardise, predict, mean squared difference, read back.
   const json = model.toJSON();
@@ -100,9 +69,10 @@ export async function benchAutoencoder() {
       const reconstruction = tfModel.predict(z) as typeof z;
       return reconstruction.sub(z).square().mean(1).dataSync() as Float32Array;
     });
+  const tfSamples = rowViews(flat.subarray(0, TFJS_SINGLE_ROWS * DIMS), DIMS);
   const tfSingle = () => {
-    for (let r = 0; r < TFJS_SINGLE_ROWS; r++) {
-      sink += tfErrors(samples[r] as Float64Array, 1)[0] ?? 0;
+    for (const sample of tfSamples) {
+      sink += tfErrors(sample, 1)[0] ?? 0;
     }
   };
   const tfBatch = () => {
@@ -110,8 +80,8 @@ export async function benchAutoencoder() {
   };
   tfSingle();
   tfBatch();
-  const tfjsSingle = await timings(3, tfSingle);
-  const tfjsBatched = await timings(RUNS, tfBatch);
+  const tfjsSingle = timings(3, tfSingle);
+  const tfjsBatched = timings(RUNS, tfBatch);
   tf.dispose([mean, std]);
   tfModel.dispose();
 
@@ -120,9 +90,7 @@ export async function benchAutoencoder() {
   const file = join(dir, "autoencoder.json");
   const text = JSON.stringify(model);
   writeFileSync(file, text);
-  const load = () => Autoencoder.fromJSON(JSON.parse(readFileSync(file, "utf8")));
-  load(); // warm-up
-  const loadTimes = await timings(RUNS, load);
+  const loadMs = warmTimings(RUNS, () => Autoencoder.fromJSON(JSON.parse(readFileSync(file, "utf8"))));
   rmSync(dir, { recursive: true, force: true });
 
   const anomalous = model.scoreBatch({ values: flat, dims: DIMS }).filter((e) => e > model.threshold).length;
@@ -133,8 +101,8 @@ export async function benchAutoencoder() {
     validation: model.validation,
     flaggedShareOfScored: round(anomalous / SCORE_ROWS, 4),
     scoreUsPerSample: {
-      single: perSample(single, SCORE_ROWS),
-      batched: perSample(batched, SCORE_ROWS),
+      single: scored.single,
+      batched: scored.batched,
       samples: SCORE_ROWS,
     },
     tfjsWasmPredictUsPerSample: {
@@ -142,7 +110,7 @@ export async function benchAutoencoder() {
       batched: perSample(tfjsBatched, SCORE_ROWS),
     },
     modelJsonBytes: Buffer.byteLength(text),
-    loadMs: { best: round(loadTimes.best), median: round(loadTimes.median) },
+    loadMs,
     target: { singleUsPerSample: 200, batchedUsPerSample: 20, loadMs: 300 },
     // Keeps the scoring loops from being optimised away.
     checksum: round(sink, 3),
