@@ -268,21 +268,29 @@ export function scoreGatewayReading(
   for (const type of GATEWAY_RULE_TYPES) {
     const check = checks[type];
     const persistence = model.tuning.persistence[type];
-    const run = monitor.runs.step(type, ts, check?.verdict ?? HOLD, persistence);
+    const verdict = check?.verdict ?? HOLD;
+    const run = monitor.runs.step(type, ts, verdict, persistence);
+    let spoken: Finding | undefined;
     if (run !== undefined && check !== null) {
       const { probability, score } = runProbability(run, ts, persistence);
       const tags: TagContribution[] = [
         { tag: check.tag, weight: 1, value: check.value, expected: check.threshold },
       ];
-      findings ??= [];
-      findings.push({
+      spoken = {
         detector: "gateway-profile",
         type,
         probability,
         score,
         tags,
         explanation: explain(type, check, run, ts),
-      });
+      };
+    } else if (Number.isNaN(verdict)) {
+      spoken = monitor.runs.heldFinding(type);
+    }
+    if (spoken !== undefined) {
+      monitor.runs.remember(type, spoken);
+      findings ??= [];
+      findings.push(spoken);
     }
   }
   return findings === null ? NO_FINDINGS : findings.sort((a, b) => b.probability - a.probability);

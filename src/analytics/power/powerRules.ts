@@ -99,8 +99,15 @@ function verdicts(
     if (context.inSchedule === false && prevRunning && o.idleRunMs <= o.graceMs) {
       outside = HOLD;
     }
-  } else if (state.role === "running" && context.inSchedule === false) {
-    outside = top.median > 0 ? clamp(power / top.median, 0, 3) : 1;
+  } else if (state.role === "running") {
+    if (context.inSchedule === false) {
+      // Out of hours, work ends "left idling" and is use, not waste: outside-schedule takes over.
+      outside = top.median > 0 ? clamp(power / top.median, 0, 3) : 1;
+    } else {
+      // In hours, idle draw cannot be judged while the machine works: a run (the idle band
+      // exceeded between work cycles) stands until the next idle or off reading says.
+      idle = HOLD;
+    }
   }
   out[0] = overload;
   out[1] = idle;
@@ -166,10 +173,18 @@ export function scorePowerReading(
   for (let r = 0; r < POWER_RULE_TYPES.length; r++) {
     const type = POWER_RULE_TYPES[r] as PowerRuleType;
     const persistence = model.tuning.persistence[type];
-    const run = monitor.runs.step(type, ts, scratch[r] as number, persistence);
-    if (run !== undefined) {
+    const verdict = scratch[r] as number;
+    const run = monitor.runs.step(type, ts, verdict, persistence);
+    const spoken =
+      run !== undefined
+        ? finding(model, type, o, run, runProbability(run, ts, persistence))
+        : Number.isNaN(verdict)
+          ? monitor.runs.heldFinding(type)
+          : undefined;
+    if (spoken !== undefined) {
+      monitor.runs.remember(type, spoken);
       findings ??= [];
-      findings.push(finding(model, type, o, run, runProbability(run, ts, persistence)));
+      findings.push(spoken);
     }
   }
   if (findings === null) {

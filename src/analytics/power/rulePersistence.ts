@@ -6,6 +6,7 @@
  * so a monitor's state is bounded (one record per rule) and survives a restart.
  */
 import * as z from "zod";
+import type { Finding } from "../findings.js";
 
 /** How long a condition must hold before its rule speaks: both bounds apply. */
 export interface Persistence {
@@ -48,6 +49,14 @@ export const persistenceSchema = z.strictObject({
 /** The runs of a fixed set of rules; one record each at most, whatever the input rate. */
 export class RuleRuns<T extends string> {
   readonly #runs = new Map<T, RuleRun>();
+  /**
+   * The last finding of each rule whose run has spoken, while that run lasts. A reading on HOLD
+   * repeats it (heldFinding): the rule cannot judge that reading (the power-factor rule while the
+   * machine idles, a missing field), and silence would read as "the fault is gone" to the alert
+   * engine, which would end the episode and raise a new one when the rule speaks again (one fault,
+   * several alerts). Run-time only: after a restart the rule speaks again at its next verdict.
+   */
+  readonly #spoken = new Map<T, Finding>();
 
   constructor(private readonly types: readonly T[]) {}
 
@@ -61,6 +70,7 @@ export class RuleRuns<T extends string> {
     }
     if (verdict < 0) {
       this.#runs.delete(type);
+      this.#spoken.delete(type);
       return undefined;
     }
     let run = this.#runs.get(type);
@@ -76,6 +86,17 @@ export class RuleRuns<T extends string> {
   /** Ends every run (a gap in the data breaks persistence). */
   clear(): void {
     this.#runs.clear();
+    this.#spoken.clear();
+  }
+
+  /** Records the finding a rule's run spoke on this reading (for heldFinding). */
+  remember(type: T, finding: Finding): void {
+    this.#spoken.set(type, finding);
+  }
+
+  /** The rule's last finding, if its run has spoken and lasts: what a reading on HOLD repeats. */
+  heldFinding(type: T): Finding | undefined {
+    return this.#runs.has(type) ? this.#spoken.get(type) : undefined;
   }
 
   toJSON(): Partial<Record<T, RuleRun>> {

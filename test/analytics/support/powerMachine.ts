@@ -354,13 +354,18 @@ export function countFlags(
   rows: readonly { readonly reading: { readonly ts: number } }[],
   findings: readonly (readonly Finding[])[],
   span: { readonly from: number; readonly to: number } | null,
+  /**
+   * Readings this long after the span still count as in it: a rule that cannot judge a reading
+   * (the power factor while idle) repeats its finding until it can (rulePersistence.ts, HOLD).
+   */
+  afterMs = 0,
 ): FlagCounts {
   const inSpan: Record<string, number> = {};
   const outside: Record<string, number> = {};
   const total: Record<string, number> = {};
   rows.forEach((row, i) => {
     const ts = row.reading.ts;
-    const within = span !== null && ts >= span.from && ts < span.to;
+    const within = span !== null && ts >= span.from && ts < span.to + afterMs;
     const seen = new Set((findings[i] ?? []).filter((f) => f.probability >= LOW).map((f) => f.type));
     for (const type of seen) {
       const bucket = within ? inSpan : outside;
