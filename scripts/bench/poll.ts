@@ -7,10 +7,7 @@
  *
  *   npm run bench:poll     (builds, then runs)
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { availableParallelism, cpus } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { systemClock } from "../../src/clock.js";
 import { configSchema, type ModbusDeviceConfig } from "../../src/config/schema/index.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -18,6 +15,7 @@ import type { Sample } from "../../src/records.js";
 import { createLink } from "../../src/sources/modbus/createLink.js";
 import { decodeTagValue } from "../../src/sources/modbus/decodeTag.js";
 import { createBus } from "../../src/sources/modbus/modbusBuses.js";
+import { type PymodbusDatastore, startPymodbusServer } from "./support/pymodbusServer.js";
 
 const UNITS = [1, 2, 3, 4];
 const TAGS_PER_UNIT = 500;
@@ -64,24 +62,11 @@ function devices(): ModbusDeviceConfig[] {
   return parsed.devices as ModbusDeviceConfig[];
 }
 
-async function startServer(end: number): Promise<{ port: number; child: ChildProcess }> {
-  const script = join(import.meta.dirname, "..", "..", "..", "test", "fixtures", "pymodbus", "server.py");
+/** Every unit serves the same holding registers 0..end+7. */
+function datastore(end: number): PymodbusDatastore {
   // Below 0x4000 in every register: no float pattern is NaN or Inf, so every value reads good.
   const values = Array.from({ length: end + 8 }, (_, i) => (i * 7919) & 0x3fff);
-  const config = { units: Object.fromEntries(UNITS.map((u) => [String(u), { holding: { "0": values } }])) };
-  const child = spawn("/usr/bin/python3", [script, "tcp", "--port", "0"], {
-    // pymodbus logs every connection the naive poller and the bus close; not the benchmark's output.
-    stdio: ["pipe", "pipe", "ignore"],
-  });
-  child.stdin?.write(`${JSON.stringify(config)}\n`);
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  for await (const line of lines) {
-    const match = /^READY (\d+)/.exec(line);
-    if (match?.[1] !== undefined) {
-      return { port: Number(match[1]), child };
-    }
-  }
-  throw new Error("pymodbus server exited before READY");
+  return { units: Object.fromEntries(UNITS.map((u) => [String(u), { holding: { "0": values } }])) };
 }
 
 const median = (values: readonly number[]) =>
@@ -91,7 +76,7 @@ const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** di
 async function main(): Promise<void> {
   const base = devices();
   const end = Math.max(...UNITS.map((u) => scatteredMap(u).end));
-  const { port, child } = await startServer(end);
+  const { port, child } = await startPymodbusServer(datastore(end));
   try {
     const configs = base.map((device) => ({ ...device, port }) as ModbusDeviceConfig);
     const logger = createLogger({ level: "warn", repeatWindowMs: 60_000, destination: { write: () => {} } });

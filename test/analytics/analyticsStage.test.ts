@@ -152,7 +152,9 @@ describe("the analytics stage", () => {
 
     const second = await stageOn(ledger, "  learningPeriod: 0s\n  machines: []\n");
     const entries = await entriesOf(ledger, 603);
-    const bodies = entries.filter((e) => e.kind === "anomaly").map((e) => JSON.parse(e.body) as Record<string, unknown>);
+    const bodies = entries
+      .filter((e) => e.kind === "anomaly")
+      .map((e) => JSON.parse(e.body) as Record<string, unknown>);
     expect(bodies.map((b) => [b.state, b.device])).toEqual([
       ["raised", "press-1"],
       ["ended", "press-1"],

@@ -82,21 +82,20 @@ describe("the command surface", () => {
     });
   });
 
-  it.each([
-    ["receive", "-c", "x.yaml"],
-    ["simulate", "--plant", "p.yaml", "--port", "5020"],
-    ["status"],
-  ])("registers `%s` with --help and answers 'not available yet' with exit 2", (...args) => {
-    const help = edgewarden([
-      ...args.filter((a) => !a.startsWith("-") && !/\.|^\d+$|^[kxdp]$/.test(a)),
-      "--help",
-    ]);
-    expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/Exit codes:/);
-    const { code, stderr } = edgewarden(args);
-    expect(code).toBe(2);
-    expect(stderr).toMatch(/not available yet \(arrives with issue #\d\)/);
-  });
+  it.each([["receive", "-c", "x.yaml"], ["simulate", "--plant", "p.yaml", "--port", "5020"], ["status"]])(
+    "registers `%s` with --help and answers 'not available yet' with exit 2",
+    (...args) => {
+      const help = edgewarden([
+        ...args.filter((a) => !a.startsWith("-") && !/\.|^\d+$|^[kxdp]$/.test(a)),
+        "--help",
+      ]);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/Exit codes:/);
+      const { code, stderr } = edgewarden(args);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/not available yet \(arrives with issue #\d\)/);
+    },
+  );
 
   it("exits 2 on an unknown command or option, and on a command group without its subcommand", () => {
     expect(edgewarden(["frobnicate"]).code).toBe(2);

@@ -5,14 +5,23 @@
  * swaps the model in, and records an injected fault as an anomaly in the ledger. After a restart
  * the models are loaded from the models directory.
  */
-import { open, readFile } from "node:fs/promises";
+
 import { realpathSync } from "node:fs";
+import { open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CLEAN_EXIT, useResources } from "../helpers/lifecycle.js";
-import { assertBuilt, configText, hasEvent, hasMsg, ledgerEntries, RUNNING, spawnDaemon } from "../helpers/daemon.js";
-import { startPtyPair } from "../helpers/ptyPair.js";
 import { gaussian } from "../analytics/isolationForestFixtures.js";
+import {
+  assertBuilt,
+  configText,
+  hasEvent,
+  hasMsg,
+  ledgerEntries,
+  RUNNING,
+  spawnDaemon,
+} from "../helpers/daemon.js";
+import { CLEAN_EXIT, useResources } from "../helpers/lifecycle.js";
+import { startPtyPair } from "../helpers/ptyPair.js";
 
 const current = useResources();
 
@@ -68,10 +77,18 @@ describe("analytics in the daemon", () => {
       const daemon = spawnDaemon(resources, { config: configPath });
       await daemon.waitFor(RUNNING, "the daemon to run");
       const ready = await daemon.waitFor(hasMsg("analytics ready"), "analytics to load");
-      expect(ready).toMatchObject({ device: "press", detectors: ["streaming"], untrained: ["isolation-forest"] });
-      await daemon.waitFor(hasEvent("analytics.learning-ended"), "the learning period to end", { timeoutMs: 20_000 });
+      expect(ready).toMatchObject({
+        device: "press",
+        detectors: ["streaming"],
+        untrained: ["isolation-forest"],
+      });
+      await daemon.waitFor(hasEvent("analytics.learning-ended"), "the learning period to end", {
+        timeoutMs: 20_000,
+      });
       const writtenAtStart = written;
-      const trained = await daemon.waitFor(hasEvent("analytics.trained"), "the training", { timeoutMs: 60_000 });
+      const trained = await daemon.waitFor(hasEvent("analytics.trained"), "the training", {
+        timeoutMs: 60_000,
+      });
       expect(trained.event).toMatchObject({ details: { device: "press", trained: ["isolation-forest"] } });
       expect(written - writtenAtStart).toBeGreaterThan(0);
 
@@ -85,14 +102,20 @@ describe("analytics in the daemon", () => {
       const entries = ledgerEntries(join(dataDir, "ledger"));
       const anomalies = entries.filter((entry) => entry.kind === "anomaly");
       expect(anomalies.length).toBeGreaterThanOrEqual(1);
-      const raised = anomalies.map((entry) => entry.body as Record<string, unknown>).find((b) => b.state === "raised");
+      const raised = anomalies
+        .map((entry) => entry.body as Record<string, unknown>)
+        .find((b) => b.state === "raised");
       expect(raised).toMatchObject({ device: "press", kind: "anomaly" });
-      expect((raised?.detectors as { detector: string }[]).map((d) => d.detector)).toContain("isolation-forest");
+      expect(((raised?.detectors ?? []) as { detector: string }[]).map((d) => d.detector)).toContain(
+        "isolation-forest",
+      );
       // Polling went on while the model trained: samples span the training without a pause.
       const samples = entries.filter((entry) => entry.kind === "sample" && entry.device === "press");
       const gaps = samples.slice(1).map((entry, i) => (entry.ts as number) - (samples[i]?.ts as number));
       expect(Math.max(...gaps)).toBeLessThan(1_000);
-      const card = JSON.parse(await readFile(join(dataDir, "models", "press", "isolation-forest.json"), "utf8")) as {
+      const card = JSON.parse(
+        await readFile(join(dataDir, "models", "press", "isolation-forest.json"), "utf8"),
+      ) as {
         card: { features: string[]; training: { source: string; rows: number } };
       };
       expect(card.card.features).toEqual(["power", "temp"]);
@@ -100,7 +123,11 @@ describe("analytics in the daemon", () => {
 
       const again = spawnDaemon(resources, { config: configPath });
       const reloaded = await again.waitFor(hasMsg("analytics ready"), "analytics to load after the restart");
-      expect(reloaded).toMatchObject({ device: "press", detectors: ["streaming", "isolation-forest"], untrained: [] });
+      expect(reloaded).toMatchObject({
+        device: "press",
+        detectors: ["streaming", "isolation-forest"],
+        untrained: [],
+      });
       again.signal("SIGTERM");
       expect(await again.waitForExit()).toEqual(CLEAN_EXIT);
     } finally {
