@@ -120,10 +120,13 @@ export async function benchPipeline() {
     const trainMs = performance.now() - trainStart;
     const store = new ModelStore(analytics.modelDir ?? join(dir, "models"));
     const trained: string[] = [];
+    const notTrained: Record<string, string> = {};
     for (const result of results) {
       if (result.ok) {
         await store.saveModel(result.stored);
         trained.push(result.kind);
+      } else {
+        notTrained[result.kind] = result.reason;
       }
     }
 
@@ -198,6 +201,7 @@ export async function benchPipeline() {
     latencies.sort((a, b) => a - b);
     return {
       detectors: built.analytics.detectors.map((d) => d.kind),
+      notTrained,
       trainMs: round(trainMs),
       modelLoad: load,
       machineUsPerSample: round(usPerSample, 1),

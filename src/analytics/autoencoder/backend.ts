@@ -132,7 +132,9 @@ let runtime: { choice: BackendChoice; promise: Promise<TensorflowRuntime> } | un
 /** Loads TensorFlow.js and activates the backend for `choice`, once per process or worker thread. */
 export function loadTensorflow(choice: BackendChoice = "auto"): Promise<TensorflowRuntime> {
   if (runtime !== undefined) {
-    if (runtime.choice !== choice) {
+    // "auto" takes whatever backend this process already runs; an explicit other choice cannot
+    // be honoured (tfjs has one active backend per process) and is refused, not silently ignored.
+    if (runtime.choice !== choice && choice !== "auto") {
       return Promise.reject(
         new Error(
           `TensorFlow.js is already initialised for backend "${runtime.choice}" in this process; cannot switch to "${choice}"`,
