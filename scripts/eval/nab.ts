@@ -5,6 +5,7 @@
  *   npm run eval:nab                                  the streaming detector, default configuration
  *   npm run eval:nab -- --method ewma --seasonality daily
  *                                                    the streaming detector, another method or seasonality
+ *   npm run eval:nab -- --detector machine            what the daemon and backtest report (the gated adapter)
  *   npm run eval:nab -- --detector baseline --window 288
  *                                                    reference baseline (rolling z-score), not the product;
  *                                                    its window in rows (default 1000)
@@ -18,7 +19,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { buildMachine } from "../../src/analytics/machine/machineBuilder.js";
 import { StreamingDetector, type StreamingDetectorConfig } from "../../src/analytics/streaming/index.js";
+import { machineSchema } from "../../src/config/schema/analytics.js";
 import { assignScores, loadNabCorpus, type NabCorpus, type NabSeries, parseScoresJsonl } from "./nabData.js";
 import { type DataSet, type ProfileResult, probationaryLength, scoreCorpus } from "./nabScorer.js";
 import { rollingZScore } from "./referenceBaseline.js";
@@ -232,6 +235,40 @@ export function streamingDetector(
   };
 }
 
+/**
+ * What the daemon raises for a one-tag device with the default detectors and thresholds: the
+ * streaming adapter (likelihood >= 0.5 and |z| >= 3.5, src/analytics/machine/streamingTags.ts)
+ * behind the machine's hold, then the alert engine (one episode per fault, cooldown 10 min). A
+ * row's score is the score of an alert record raised or escalated on it, else 0: the alerts a
+ * technician would get, as backtest's `alert` column shows them; NAB's sweep picks among them.
+ */
+export function machineDetector(): SeriesDetector {
+  return (series) => {
+    const machine = machineSchema.parse({ device: "nab" });
+    const { analytics } = buildMachine({
+      machine,
+      deviceTags: ["value"],
+      models: new Map(),
+      timeZone: "UTC",
+      muted: false,
+    });
+    return series.values.map((value, i) => {
+      const ts = series.timestamps[i] as number;
+      const output = analytics.observe({
+        kind: "sample",
+        device: "nab",
+        ts,
+        clockSynced: true,
+        values: { value: { value, quality: "good" } },
+      });
+      return output.anomalies.reduce(
+        (best, body) => (body.state === "ended" ? best : Math.max(best, body.score)),
+        0,
+      );
+    });
+  };
+}
+
 /** The reference baseline: a rolling z-score, explicitly not the product's streaming detector. */
 export function referenceBaseline(window: number): SeriesDetector {
   return (series) => rollingZScore(series.values, { window, minHistory: Math.min(window, 24) });
@@ -264,6 +301,11 @@ function main(): void {
       name: `streaming detector (src/analytics/streaming), ${method}, 1h window, seasonality ${seasonality}; score = likelihood at an alarm, else 0`,
       dataDir,
     });
+  } else if (values.detector === "machine") {
+    result = evaluate(machineDetector(), {
+      name: "the daemon's default detectors and alert engine for a one-tag device (streaming adapter: likelihood >= 0.5 and |z| >= 3.5); score = the score of an alert raised or escalated on the row, else 0",
+      dataDir,
+    });
   } else if (values.detector === "baseline") {
     const window = Number(values.window);
     if (!Number.isInteger(window) || window < 2) {
@@ -274,7 +316,7 @@ function main(): void {
       dataDir,
     });
   } else {
-    throw new Error(`--detector must be streaming or baseline, got ${values.detector}`);
+    throw new Error(`--detector must be streaming, machine or baseline, got ${values.detector}`);
   }
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
