@@ -2,6 +2,7 @@
 import { didYouMean } from "../suggest.js";
 import type { IssueSink } from "./deviceChecks.js";
 import type { ParsedConfig } from "./root.js";
+import { shiftOverlaps } from "./shiftOverlap.js";
 
 type Path = (string | number)[];
 type Device = ParsedConfig["devices"][number];
@@ -80,6 +81,16 @@ export function checkAnalytics(
       issues.error(["analytics", "shifts", s, "end"], "a shift cannot start and end at the same time");
     }
   });
+  // A zero-length shift is refused above; it takes part in no overlap (indices stay the config's).
+  const windows = analytics.shifts.map((shift) =>
+    shift.start === shift.end ? { ...shift, days: [] } : shift,
+  );
+  for (const overlap of shiftOverlaps(windows)) {
+    issues.error(
+      ["analytics", "shifts", overlap.index],
+      `overlaps shift "${overlap.other}" (from ${overlap.at}); a minute can belong to one shift only, or OEE would count it twice`,
+    );
+  }
   const seen = new Map<string, number>();
   analytics.machines.forEach((machine, m) => {
     const at: Path = ["analytics", "machines", m];
