@@ -17,7 +17,9 @@ import type { CommandRunner } from "./program.js";
 export function registerRun(program: Command, run: CommandRunner): void {
   program
     .command("run")
-    .description("run the gateway daemon (systemd Type=notify; SIGHUP reloads the config)")
+    .description(
+      "run the gateway daemon (systemd Type=notify; SIGHUP reloads the config, SIGUSR2 retrains the models)",
+    )
     .option("-c, --config <file>", "config file ($EDGEWARDEN_CONFIG)", defaultConfigPath())
     .addHelpText("after", "\nExit codes: 0 clean stop, 1 fatal error, 2 bad config.")
     .action((options: { config: string }) => run(() => runDaemon(options.config)));
@@ -36,9 +38,11 @@ async function runDaemon(configPath: string): Promise<number> {
     }
   };
   const onReload = () => daemon?.requestReload();
+  const onRetrain = () => daemon?.requestRetrain();
   process.on("SIGTERM", onStop);
   process.on("SIGINT", onStop);
   process.on("SIGHUP", onReload);
+  process.on("SIGUSR2", onRetrain);
   stopBeforeStart = releaseEarlyStopSignals();
 
   const prepared = await prepareConfig(configPath, "run");
@@ -88,6 +92,7 @@ async function runDaemon(configPath: string): Promise<number> {
   });
   const code = await daemon.run();
   process.off("SIGHUP", onReload);
+  process.off("SIGUSR2", onRetrain);
   // Everything is stopped; a handle leaked by some library must not keep the process up until
   // systemd's SIGKILL. The timer is unref'd, so a clean exit does not wait for it.
   setTimeout(() => {

@@ -25,7 +25,7 @@ import type { Config } from "../config/schema/index.js";
 import { ledgerHistory } from "../daemon/ledgerHistory.js";
 import { ledgerDir } from "../daemon/outboxSpecs.js";
 import { readEntries, readStoredState } from "../ledger/ledgerDb.js";
-import { asUnopenable, openLedgerForInspection } from "../ledger/ledgerInspection.js";
+import { asUnopenable, LedgerUnopenableError, openLedgerForInspection } from "../ledger/ledgerInspection.js";
 import {
   analyticsOf,
   csvTimeZone,
@@ -110,7 +110,9 @@ async function trainAll(options: TrainOptions): Promise<number> {
 
 async function withLedger(config: Config, use: (history: HistorySource) => Promise<void>): Promise<void> {
   const dir = ledgerDir(config);
-  const db = await openLedgerForInspection(dir);
+  const db = await openLedgerForInspection(dir).catch((error: unknown) => {
+    throw withRetrainHint(error);
+  });
   try {
     const state = await readStoredState(db);
     await use(
@@ -120,7 +122,7 @@ async function withLedger(config: Config, use: (history: HistorySource) => Promi
       }),
     );
   } catch (error) {
-    throw asUnopenable(dir, error);
+    throw withRetrainHint(asUnopenable(dir, error));
   } finally {
     await db.close();
   }
@@ -190,6 +192,16 @@ async function trainOne(
     );
   }
   return results.every((result) => result.ok);
+}
+
+/** A ledger in use means the daemon runs: say how to ask it to retrain instead. */
+function withRetrainHint(error: unknown): unknown {
+  return error instanceof LedgerUnopenableError && /in use/.test(error.message)
+    ? new LedgerUnopenableError(
+        `${error.message}; a running daemon trains itself: send it SIGUSR2 to retrain now (systemctl kill -s SIGUSR2 edgewarden)`,
+        { cause: error },
+      )
+    : error;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

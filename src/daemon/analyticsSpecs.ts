@@ -20,7 +20,7 @@ import { LEDGER_ID } from "./outboxSpecs.js";
 import { appendBody, appendSample, SamplePipeline } from "./samplePipeline.js";
 
 export const PIPELINE_ID = "sample-pipeline";
-const ANALYTICS_ID = "analytics";
+export const ANALYTICS_ID = "analytics";
 /** A retrain that takes longer than this is stopped (a Pi 3 fits a 50k-row autoencoder in minutes). */
 const TRAINING_TIMEOUT_MS = 60 * 60_000;
 
@@ -113,6 +113,11 @@ class AnalyticsComponent implements Component {
   async start(): Promise<void> {
     await this.#stage.start();
     this.#pipeline.attach(this.#stage);
+  }
+
+  /** Retrains every machine now (SIGUSR2); the outcome is reported as events, as a scheduled one. */
+  retrain(): void {
+    void this.#stage.retrain("request");
   }
 
   async stop(): Promise<void> {

@@ -7,6 +7,7 @@ import type { Clock } from "../clock.js";
 import type { Config } from "../config/schema/index.js";
 import type { DaemonLogger } from "../observability/logger.js";
 import type { EventSink } from "../records.js";
+import { ANALYTICS_ID } from "./analyticsSpecs.js";
 import type { Component, ComponentContext, ComponentSpec } from "./component.js";
 import { ComponentSet, StartAbortedError } from "./componentSet.js";
 import { LivenessMonitor } from "./liveness.js";
@@ -126,6 +127,21 @@ export class Daemon {
       this.#startController.abort(new Error(`stop requested (${reason})`));
     }
     this.#stopRequested?.();
+  }
+
+  /**
+   * SIGUSR2: retrain the analytics models now (issue #6 item 5), as the schedule would: off the
+   * poll path, joined with a retrain already running. `train` cannot while the daemon holds the
+   * ledger, so this is how a technician asks a running gateway to learn from new history.
+   */
+  requestRetrain(): void {
+    const component = this.#state === "running" ? this.#components.find(ANALYTICS_ID) : undefined;
+    if (component === undefined || !isRetrainable(component)) {
+      this.#options.logger.warn({ state: this.#state }, "retrain ignored: no analytics running");
+      return;
+    }
+    this.#options.logger.info("retrain requested (SIGUSR2)");
+    component.retrain();
   }
 
   /** SIGHUP. Reloads are serialised; requests during a reload cause one more reload after it. */
@@ -319,4 +335,8 @@ export class Daemon {
     this.#lastStatus = [this.#state, ...parts].join("; ");
     return this.#lastStatus;
   }
+}
+
+function isRetrainable(component: object): component is { retrain(): void } {
+  return "retrain" in component && typeof component.retrain === "function";
 }

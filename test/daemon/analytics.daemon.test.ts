@@ -14,6 +14,7 @@ import { gaussian } from "../analytics/isolationForestFixtures.js";
 import {
   assertBuilt,
   configText,
+  edgewardenAsync,
   hasEvent,
   hasMsg,
   ledgerEntries,
@@ -128,6 +129,20 @@ describe("analytics in the daemon", () => {
         detectors: ["streaming", "isolation-forest"],
         untrained: [],
       });
+      await again.waitFor(RUNNING, "the daemon to run again");
+      // `train` cannot read a ledger the daemon holds; it says how to ask the daemon instead.
+      const busy = await edgewardenAsync(["train", "-c", configPath]);
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toMatch(/in use .*SIGUSR2/);
+      again.signal("SIGUSR2");
+      const retrained = await again.waitFor(
+        (line) =>
+          hasEvent("analytics.trained")(line) &&
+          (line.event as { details?: { reason?: string } }).details?.reason === "request",
+        "the requested retrain",
+        { timeoutMs: 60_000 },
+      );
+      expect(retrained.event).toMatchObject({ details: { device: "press", trained: ["isolation-forest"] } });
       again.signal("SIGTERM");
       expect(await again.waitForExit()).toEqual(CLEAN_EXIT);
     } finally {
