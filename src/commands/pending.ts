@@ -29,16 +29,6 @@ const PENDING: readonly PendingCommand[] = [
     exitCodes: "0 clean stop, 1 fatal, 2 bad config",
   },
   {
-    name: "simulate",
-    description: "run the Modbus TCP plant simulator",
-    issue: 7,
-    options: [
-      ["--plant <file>", "plant description"],
-      ["--port <n>", "TCP port"],
-    ],
-    exitCodes: "0 clean stop, 2 bad plant file",
-  },
-  {
     name: "status",
     description: "live status of a running daemon: devices, poll latency, backlog, last anomalies",
     issue: 7,

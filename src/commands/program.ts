@@ -14,6 +14,7 @@ import { registerLedger } from "./ledger.js";
 import { registerPending } from "./pending.js";
 import { registerPoll } from "./poll.js";
 import { registerRun } from "./run.js";
+import { registerSimulate } from "./simulate.js";
 import { registerTrain } from "./train.js";
 import { registerVersion } from "./version.js";
 
@@ -49,6 +50,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerLedger(program, run);
   registerTrain(program, run);
   registerBacktest(program, run);
+  registerSimulate(program, run);
   registerPending(program, run);
   for (const command of program.commands) {
     command.exitOverride();
