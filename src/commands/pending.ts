@@ -28,13 +28,6 @@ const PENDING: readonly PendingCommand[] = [
     options: [configOption],
     exitCodes: "0 clean stop, 1 fatal, 2 bad config",
   },
-  {
-    name: "status",
-    description: "live status of a running daemon: devices, poll latency, backlog, last anomalies",
-    issue: 7,
-    options: [configOption, ["--json", "print as JSON"]],
-    exitCodes: "0, 1 daemon not reachable",
-  },
 ];
 
 export function registerPending(program: Command, run: CommandRunner): void {

@@ -15,6 +15,7 @@ import { registerPending } from "./pending.js";
 import { registerPoll } from "./poll.js";
 import { registerRun } from "./run.js";
 import { registerSimulate } from "./simulate.js";
+import { registerStatus } from "./status.js";
 import { registerTrain } from "./train.js";
 import { registerVersion } from "./version.js";
 
@@ -51,6 +52,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerTrain(program, run);
   registerBacktest(program, run);
   registerSimulate(program, run);
+  registerStatus(program, run);
   registerPending(program, run);
   for (const command of program.commands) {
     command.exitOverride();

@@ -11,6 +11,7 @@ import { trainInWorker } from "../analytics/training/trainInWorker.js";
 import type { Config } from "../config/schema/index.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { LedgerAppender } from "../ledger/ledgerPorts.js";
+import type { StatusCollector } from "../observability/statusCollector.js";
 import { SELF_HEALTH_DEVICE } from "../sources/selfHealth/selfHealthSource.js";
 import type { Component, ComponentContext, ComponentSpec } from "./component.js";
 import { canonicalKey } from "./component.js";
@@ -18,6 +19,7 @@ import { type DurableReport, reportingAppender } from "./durableReport.js";
 import { ledgerHistory } from "./ledgerHistory.js";
 import { LEDGER_ID } from "./outboxSpecs.js";
 import { appendBody, appendSample, SamplePipeline } from "./samplePipeline.js";
+import { statusCollectorOf, withStatus } from "./statusSpecs.js";
 
 export const PIPELINE_ID = "sample-pipeline";
 export const ANALYTICS_ID = "analytics";
@@ -43,7 +45,7 @@ export function analyticsSpecs(config: Config, durable: DurableReport | undefine
         timezone: config.gateway.timezone,
         selfHealth: config.selfHealth.enabled,
       }),
-      dependsOn: [LEDGER_ID, PIPELINE_ID],
+      dependsOn: withStatus(config, [LEDGER_ID, PIPELINE_ID]),
       create: (context) => new AnalyticsComponent(config, context, durable),
     });
   }
@@ -85,6 +87,7 @@ class AnalyticsComponent implements Component {
   readonly name = "analytics";
   readonly #stage: AnalyticsStage;
   readonly #pipeline: SamplePipeline;
+  readonly #status: StatusCollector | undefined;
 
   constructor(config: Config, context: ComponentContext, durable: DurableReport | undefined) {
     const analytics = config.analytics;
@@ -94,6 +97,7 @@ class AnalyticsComponent implements Component {
     const ledger = context.dependency<Ledger>(LEDGER_ID);
     const appender = appenderOf(context, durable);
     this.#pipeline = context.dependency<SamplePipeline>(PIPELINE_ID);
+    this.#status = statusCollectorOf(config, context);
     this.#stage = new AnalyticsStage(
       {
         analytics,
@@ -106,13 +110,14 @@ class AnalyticsComponent implements Component {
           }),
         gatewayDevice: config.selfHealth.enabled ? SELF_HEALTH_DEVICE : undefined,
       },
-      analyticsPorts(ledger, appender, context),
+      withAnomalyTee(analyticsPorts(ledger, appender, context), this.#status),
     );
   }
 
   async start(): Promise<void> {
     await this.#stage.start();
     this.#pipeline.attach(this.#stage);
+    this.#status?.attachAnalytics(this.#stage);
   }
 
   /** Retrains every machine now (SIGUSR2); the outcome is reported as events, as a scheduled one. */
@@ -121,7 +126,26 @@ class AnalyticsComponent implements Component {
   }
 
   async stop(): Promise<void> {
+    this.#status?.detachAnalytics(this.#stage);
     this.#pipeline.detach(this.#stage);
     await this.#stage.stop();
   }
+}
+
+/** With the status endpoint on, its collector sees each anomaly record as it is appended (issue #7 item 3). */
+function withAnomalyTee(ports: StagePorts, status: StatusCollector | undefined): StagePorts {
+  if (status === undefined) {
+    return ports;
+  }
+  const { append } = ports;
+  return {
+    ...ports,
+    append: {
+      ...append,
+      appendAnomaly: (body, clockSynced) => {
+        status.observeAnomaly(body);
+        append.appendAnomaly(body, clockSynced);
+      },
+    },
+  };
 }

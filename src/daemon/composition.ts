@@ -15,6 +15,13 @@ import { InstanceLock } from "./instanceLock.js";
 import type { LedgerEventSink } from "./ledgerEventSink.js";
 import { LEDGER_ID, outboxSpecs } from "./outboxSpecs.js";
 import type { SamplePipeline } from "./samplePipeline.js";
+import {
+  statusCollectorOf,
+  statusCollectorSpecs,
+  statusServerSpecs,
+  teeSamples,
+  withStatus,
+} from "./statusSpecs.js";
 
 export interface Wiring {
   /** The daemon's event sink, routed into the ledger while one runs; absent in tests of parts. */
@@ -31,6 +38,7 @@ export function planComponents(config: Config, wiring: Wiring = {}): ComponentSp
       dependsOn: [],
       create: (context) => new InstanceLock(config.gateway.dataDir, context.logger),
     },
+    ...statusCollectorSpecs(config),
     ...outboxSpecs(config, wiring.events, wiring.durable),
     ...analyticsSpecs(config, wiring.durable),
   ];
@@ -39,9 +47,9 @@ export function planComponents(config: Config, wiring: Wiring = {}): ComponentSp
     specs.push({
       id: "self-health",
       configKey: canonicalKey({ selfHealth: config.selfHealth, dataDir: config.gateway.dataDir }),
-      dependsOn: ["instance-lock", LEDGER_ID, PIPELINE_ID],
+      dependsOn: withStatus(config, ["instance-lock", LEDGER_ID, PIPELINE_ID]),
       create: (context) => {
-        const record = sampleSink(context);
+        const record = sampleSink(config, context);
         return new SelfHealthSource(
           { intervalMs: interval, dataDir: config.gateway.dataDir },
           {
@@ -59,13 +67,16 @@ export function planComponents(config: Config, wiring: Wiring = {}): ComponentSp
       },
     });
   }
-  specs.push(...sourceSpecs(config));
+  specs.push(...sourceSpecs(config), ...statusServerSpecs(config));
   return specs;
 }
 
-/** The sources' sample sink: the sample pipeline (analyticsSpecs.ts), which scores and appends. */
-function sampleSink(context: ComponentContext): SampleSink {
-  return context.dependency<SamplePipeline>(PIPELINE_ID).sink;
+/**
+ * The sources' sample sink: the sample pipeline (analyticsSpecs.ts), which scores and appends;
+ * with the status endpoint on, the status collector sees each sample first (statusSpecs.ts).
+ */
+function sampleSink(config: Config, context: ComponentContext): SampleSink {
+  return teeSamples(context.dependency<SamplePipeline>(PIPELINE_ID).sink, statusCollectorOf(config, context));
 }
 
 /**
@@ -77,12 +88,13 @@ function sourceSpecs(config: Config): ComponentSpec[] {
     (plan): ComponentSpec => ({
       id: `bus:${plan.key}`,
       configKey: canonicalKey(plan.devices),
-      dependsOn: ["instance-lock", LEDGER_ID, PIPELINE_ID],
+      dependsOn: withStatus(config, ["instance-lock", LEDGER_ID, PIPELINE_ID]),
       create: (context) =>
         createBus(plan, {
           clock: context.clock,
           logger: context.logger,
-          emit: sampleSink(context),
+          emit: sampleSink(config, context),
+          observer: statusCollectorOf(config, context),
           // The loop beats after every read and every sleep; a sleep is capped at 60 s.
           heartbeat: context.heartbeat("poll-loop", 90_000 + Math.max(...plan.devices.map((d) => d.timeout))),
         }),
@@ -94,12 +106,12 @@ function sourceSpecs(config: Config): ComponentSpec[] {
           {
             id: `serial-line:${device.name}`,
             configKey: canonicalKey(device),
-            dependsOn: ["instance-lock", LEDGER_ID, PIPELINE_ID],
+            dependsOn: withStatus(config, ["instance-lock", LEDGER_ID, PIPELINE_ID]),
             create: (context) =>
               new SerialLineSource(device, {
                 clock: context.clock,
                 logger: context.logger,
-                emit: sampleSink(context),
+                emit: sampleSink(config, context),
               }),
           },
         ]

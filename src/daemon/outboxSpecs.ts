@@ -22,7 +22,7 @@ import { PipelineMetrics } from "./pipelineMetrics.js";
 export const LEDGER_ID = "ledger";
 const KEYS_ID = "gateway-keys";
 const SESSION_ID = "uplink-session";
-const FORWARDER_ID = "uplink-forwarder";
+export const FORWARDER_ID = "uplink-forwarder";
 
 /** How long start() waits for a stopping instance's LevelDB lock (FAULTS 8.2). */
 const LEDGER_LOCK_WAIT_MS = 10_000;

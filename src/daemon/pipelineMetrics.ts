@@ -1,6 +1,6 @@
 /**
  * The store-and-forward metrics (issue #5 item 7): backlog records and bytes, publish rate,
- * PUBACK latency, records shed. Until the local status endpoint (issue #7) serves them, they go
+ * PUBACK latency, records shed. Besides the status endpoint's /metrics (when it is on), they go
  * to systemd's STATUS= line (backlog, link state) every few seconds and to the journal as one
  * `metrics` line per minute, so a technician sees with `systemctl status` whether the outbox
  * drains and `journalctl` keeps the history.

@@ -17,7 +17,7 @@ import type { Clock } from "../../clock.js";
 import type { Logger } from "../../observability/logger.js";
 import type { SampleSink } from "../../records.js";
 import type { DevicePoller, PollGroupState } from "./devicePoller.js";
-import type { ModbusLink } from "./link/modbusLink.js";
+import type { LinkReadResult, ModbusLink } from "./link/modbusLink.js";
 import type { PollCycle } from "./pollCycle.js";
 
 interface GroupSchedule {
@@ -32,12 +32,22 @@ interface GroupSchedule {
   overranThisCycle: boolean;
 }
 
+/**
+ * Told of every read's outcome and every finished cycle: the status endpoint's poll metrics
+ * (issue #7 item 3). Called on the poll loop, so an implementation must be O(1).
+ */
+export interface PollObserver {
+  read(device: string, result: LinkReadResult): void;
+  cycle(device: string, durationMs: number): void;
+}
+
 export interface BusSchedulerDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly emit: SampleSink;
   /** Beaten after every read and every sleep; closed on stop. */
   readonly heartbeat?: { beat(): void; close(): void };
+  readonly observer?: PollObserver | undefined;
 }
 
 export interface BusSchedulerStats {
@@ -218,6 +228,7 @@ export class BusScheduler {
         return; // stopping: the cycle is dropped unfinished rather than published half-read
       }
       device.onResult(cycle, pending, result, this.#deps.clock.monotonicNow());
+      this.#deps.observer?.read(device.name, result);
       this.#watchLineHealth();
     }
     if (!cycle.done) {
@@ -225,7 +236,9 @@ export class BusScheduler {
     }
     schedule.active = undefined;
     this.#cycles++;
-    const sample = device.finish(cycle, schedule.group, this.#deps.clock.monotonicNow());
+    const finishedAt = this.#deps.clock.monotonicNow();
+    const sample = device.finish(cycle, schedule.group, finishedAt);
+    this.#deps.observer?.cycle(device.name, finishedAt - cycle.startedAt);
     if (sample !== undefined) {
       this.#deps.emit(sample);
     }

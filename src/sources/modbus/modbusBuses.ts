@@ -10,7 +10,7 @@ import { linkOf } from "../../config/schema/deviceChecks.js";
 import type { DeviceConfig, ModbusDeviceConfig } from "../../config/schema/index.js";
 import type { Logger } from "../../observability/logger.js";
 import type { SampleSink } from "../../records.js";
-import { BusScheduler } from "./busScheduler.js";
+import { BusScheduler, type PollObserver } from "./busScheduler.js";
 import { createLink } from "./createLink.js";
 import { DevicePoller } from "./devicePoller.js";
 import { LearntLimits } from "./learntLimits.js";
@@ -43,6 +43,8 @@ export interface BusDeps {
   readonly emit: SampleSink;
   /** Beaten by the poll loop, so a hung loop withholds the systemd watchdog. */
   readonly heartbeat?: { beat(): void; close(): void };
+  /** The status endpoint's poll metrics (issue #7 item 3); absent when it is off. */
+  readonly observer?: PollObserver | undefined;
   /** Tests put a fault-injecting link here; the default opens the configured transport. */
   readonly createLink?: ((devices: readonly ModbusDeviceConfig[]) => ModbusLink) | undefined;
 }
@@ -59,5 +61,6 @@ export function createBus(plan: BusPlan, deps: BusDeps): BusScheduler {
     logger: deps.logger,
     emit: deps.emit,
     ...(deps.heartbeat === undefined ? {} : { heartbeat: deps.heartbeat }),
+    observer: deps.observer,
   });
 }
