@@ -94,8 +94,16 @@ describe("analytics in the daemon", () => {
       expect(written - writtenAtStart).toBeGreaterThan(0);
 
       fault = true;
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // The fault lasts until the daemon has read it and raised the alert (a loaded CI machine
+      // may read the pty seconds late), then the sensor reads normal again for a while.
+      const raisedLine = await daemon.waitFor(
+        (line) =>
+          typeof line.msg === "string" && line.msg.startsWith("anomaly raised") && line.device === "press",
+        "the anomaly to be raised",
+        { timeoutMs: 30_000 },
+      );
       fault = false;
+      expect(raisedLine).toMatchObject({ state: "raised" });
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       daemon.signal("SIGTERM");
       expect(await daemon.waitForExit()).toEqual(CLEAN_EXIT);

@@ -171,6 +171,11 @@ export class AnalyticsStage {
     for (const body of output.anomalies) {
       this.#stats.anomalies++;
       this.#ports.append.appendAnomaly(body, sample.clockSynced);
+      // One line per raise, escalation or end (never per reading): the journal tells the story too.
+      this.#ports.logger.info(
+        { device: body.device, type: body.type, severity: body.severity, state: body.state, id: body.id },
+        `anomaly ${body.state}: ${body.explanation}`,
+      );
     }
   }
 
