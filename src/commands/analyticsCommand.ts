@@ -9,6 +9,7 @@ import { CsvHeaderError } from "../analytics/training/csvHistory.js";
 import { formatIssue } from "../config/configIssue.js";
 import { machineSchema } from "../config/schema/analytics.js";
 import type { Config } from "../config/schema/index.js";
+import { isTimeZone } from "../config/schema/primitives.js";
 import { prepareConfig } from "../daemon/prepareConfig.js";
 import { LedgerUnopenableError } from "../ledger/ledgerInspection.js";
 import { ExitCode } from "./exitCodes.js";
@@ -66,9 +67,7 @@ export function csvTimeZone(option: string | undefined, gatewayZone: string): st
   if (option === undefined) {
     return gatewayZone;
   }
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: option });
-  } catch {
+  if (!isTimeZone(option)) {
     throw new UsageError(`--timezone: "${option}" is not an IANA time zone (e.g. UTC, Europe/Berlin)`);
   }
   return option;

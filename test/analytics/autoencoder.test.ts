@@ -9,7 +9,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Autoencoder } from "../../src/analytics/autoencoder/autoencoder.js";
 import { parseAutoencoderJson } from "../../src/analytics/autoencoder/autoencoderJson.js";
 import { loadTensorflow, type Tensorflow } from "../../src/analytics/autoencoder/backend.js";
-import { cdfFromTable } from "../../src/analytics/autoencoder/errorQuantiles.js";
 import { tfModelFromLayers } from "../../src/analytics/autoencoder/tfModel.js";
 import {
   defaultBatchSize,
@@ -17,7 +16,11 @@ import {
   MIN_TRAINING_ROWS,
   trainAutoencoder,
 } from "../../src/analytics/autoencoder/train.js";
-import { percentileFromTable, quantileTable } from "../../src/analytics/isolationForest/scoreQuantiles.js";
+import {
+  cdfFromTable,
+  percentileFromTable,
+  quantileTable,
+} from "../../src/analytics/isolationForest/scoreQuantiles.js";
 import { brokenRows, DIMS, FEATURES, machineRows, shareAbove } from "./autoencoderFixtures.js";
 
 const OPTIONS = {

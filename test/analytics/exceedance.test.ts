@@ -6,11 +6,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  anomalyProbability,
-  quantileAt,
-  type ScoreDistribution,
-} from "../../src/analytics/machine/exceedance.js";
+import { percentileFromTable } from "../../src/analytics/isolationForest/scoreQuantiles.js";
+import { anomalyProbability, type ScoreDistribution } from "../../src/analytics/machine/exceedance.js";
 
 /** A table of 1001 quantiles from f(k), k = 0 .. 1000 (k / 10 is the percentile). */
 function table(f: (k: number) => number): Float64Array {
@@ -41,15 +38,15 @@ const quantileTable = fc
     return quantiles;
   });
 
-describe("quantileAt", () => {
+describe("percentileFromTable", () => {
   it("returns the table's entries at 0.1 % steps and interpolates linearly between them", () => {
     const squares = table((k) => k * k);
-    expect(quantileAt(squares, 0)).toBe(0);
-    expect(quantileAt(squares, 50)).toBe(250_000);
-    expect(quantileAt(squares, 100)).toBe(1_000_000);
-    expect(quantileAt(squares, 0.05)).toBeCloseTo(0.5, 9); // halfway between 0 and 1
-    expect(quantileAt(squares, 99.95)).toBeCloseTo((999 * 999 + 1_000_000) / 2, 3);
-    expect(quantileAt(squares, 12.34)).toBeCloseTo(123 * 123 + 0.4 * (124 * 124 - 123 * 123), 6);
+    expect(percentileFromTable(squares, 0)).toBe(0);
+    expect(percentileFromTable(squares, 50)).toBe(250_000);
+    expect(percentileFromTable(squares, 100)).toBe(1_000_000);
+    expect(percentileFromTable(squares, 0.05)).toBeCloseTo(0.5, 9); // halfway between 0 and 1
+    expect(percentileFromTable(squares, 99.95)).toBeCloseTo((999 * 999 + 1_000_000) / 2, 3);
+    expect(percentileFromTable(squares, 12.34)).toBeCloseTo(123 * 123 + 0.4 * (124 * 124 - 123 * 123), 6);
   });
 });
 
@@ -140,7 +137,7 @@ describe("anomalyProbability", () => {
           const pa = anomalyProbability(a, distribution);
           const pb = anomalyProbability(b, distribution);
           expect(pa).toBeLessThanOrEqual(pb);
-          const threshold = quantileAt(quantiles, thresholdPercentile);
+          const threshold = percentileFromTable(quantiles, thresholdPercentile);
           for (const [s, p] of [
             [a, pa],
             [b, pb],

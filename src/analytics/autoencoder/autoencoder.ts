@@ -12,12 +12,11 @@
  *   model.explain(x)                       // which features the error came from
  */
 import type { TagContribution } from "../findings.js";
-import { percentileFromTable } from "../isolationForest/scoreQuantiles.js";
+import { cdfFromTable, percentileFromTable } from "../isolationForest/scoreQuantiles.js";
 import { isFlatRows, type Rows, rowShape } from "../isolationForest/trainingRows.js";
 import { type AutoencoderJson, autoencoderToJson, parseAutoencoderJson } from "./autoencoderJson.js";
 import type { AutoencoderModel, AutoencoderTraining, AutoencoderValidation } from "./autoencoderModel.js";
 import { DenseNetwork } from "./denseNetwork.js";
-import { cdfFromTable } from "./errorQuantiles.js";
 
 /** Standardised values are clamped to ±Z_LIMIT before the network (see #reconstruct). */
 const Z_LIMIT = 1e9;

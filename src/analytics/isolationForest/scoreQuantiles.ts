@@ -40,3 +40,34 @@ export function percentileFromTable(table: Float64Array, percentile: number): nu
   }
   return sortedQuantile(table, percentile / 100);
 }
+
+/**
+ * P(training score <= score), linear between the table's entries: 0 below the smallest training
+ * score, 1 at or above the largest. Among equal entries (many rows with the same score) it takes
+ * the highest rank, as a CDF does. `table` is non-decreasing, with at least two entries. The
+ * autoencoder's probability(error) and the detectors' calibration (machine/exceedance.ts) read
+ * their tables with it.
+ */
+export function cdfFromTable(table: Float64Array, score: number): number {
+  const last = table.length - 1;
+  if (!(score >= (table[0] as number))) {
+    return 0;
+  }
+  if (score >= (table[last] as number)) {
+    return 1;
+  }
+  // The last k with table[k] <= score; table[0] <= score < table[last], so 0 <= k < last.
+  let lo = 0;
+  let hi = last;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if ((table[mid] as number) <= score) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  const below = table[lo] as number;
+  const above = table[lo + 1] as number;
+  return (lo + (score - below) / (above - below)) / last;
+}

@@ -11,6 +11,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { NAME_PATTERN } from "../../config/schema/primitives.js";
 import type { DetectorKind } from "../findings.js";
 import { removeStaleTemps, writeFileAtomic } from "./atomicFile.js";
 import { type ModelCard, modelCardMarkdown, modelCardSchema } from "./modelCard.js";
@@ -37,7 +38,7 @@ export interface AnalyticsMeta {
   readonly firstStartTs: number;
 }
 
-const DEVICE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const DEVICE_PATTERN = new RegExp(NAME_PATTERN);
 
 export class ModelStore {
   constructor(readonly dir: string) {}

@@ -12,6 +12,7 @@
  * quarter hours (zones' offsets are whole quarter hours and they change at a local hour) and a
  * zone changes its offset at most once in a day. A steady tag misses once per day of data.
  */
+import { isTimeZone as isIanaZone } from "../../config/schema/primitives.js";
 import { intlOffsetAt, wallClockFormat } from "../zoneTime.js";
 
 const QUARTER_MS = 15 * 60_000;
@@ -69,14 +70,12 @@ export class ZoneOffsets {
 const knownZones = new Set<string>(["UTC"]);
 const KNOWN_ZONES_LIMIT = 64;
 
-/** Whether Intl knows the IANA time zone name. */
+/** Whether Intl knows the IANA time zone name (the config's check, with a cache). */
 export function isTimeZone(zone: string): boolean {
   if (knownZones.has(zone)) {
     return true;
   }
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-  } catch {
+  if (!isIanaZone(zone)) {
     return false;
   }
   if (knownZones.size >= KNOWN_ZONES_LIMIT) {

@@ -24,6 +24,7 @@
  *   so one line without a newline could exhaust memory.
  */
 import { createReadStream } from "node:fs";
+import { NAME_PATTERN } from "../../config/schema/primitives.js";
 import type { Sample, TagReading } from "../../records.js";
 import {
   type Cell,
@@ -86,7 +87,7 @@ export function formatCsvRowError(path: string, error: CsvRowError): string {
   return `${path}:${error.line}:${error.column}: ${error.message}`;
 }
 
-const TAG_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const TAG_NAME = new RegExp(NAME_PATTERN);
 const DECIMAL_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const CHUNK_BYTES = 64 * 1024;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes

@@ -1,15 +1,6 @@
 /** The `gateway`, `selfHealth`, `storage` and `observability` sections: the box itself. */
 import * as z from "zod";
-import { byteSize, duration, filePath, host, integer, name, port, text } from "./primitives.js";
-
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { byteSize, duration, filePath, host, integer, isTimeZone, name, port, text } from "./primitives.js";
 
 export const gatewaySchema = z
   .strictObject({

@@ -142,6 +142,16 @@ export function port(description: string) {
  * Names that end up in MQTT topics, JSON keys and log lines: no "/", "+", "#", spaces or
  * control characters (MQTT 5 §4.7 reserves "+" and "#"; "/" would add topic levels).
  */
+/** Whether Intl knows the IANA time zone name (gateway.timezone, the CSV commands' --timezone). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$";
 export function name(what: string, description: string) {
   return z
