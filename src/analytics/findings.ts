@@ -65,8 +65,3 @@ export interface Finding {
   /** One plain sentence for a technician, e.g. "power 41.2 kW above the loaded band 18.0-30.0 kW". */
   readonly explanation: string;
 }
-
-/** Is `value` a finding of a known detector and type, with a probability and tags? (for stored state) */
-export function isAnomalyType(value: unknown): value is AnomalyType {
-  return typeof value === "string" && (ANOMALY_TYPES as readonly string[]).includes(value);
-}

@@ -3,7 +3,7 @@
  * of its own with a fixed config key, so that a reload that changes the analytics section rebuilds
  * the analytics stage and not every poll loop: the stage attaches itself here when it starts and
  * detaches when it stops. While no stage is attached (analytics off, or being rebuilt) samples go
- * straight to the ledger, counted as unscored: they are logged and forwarded all the same.
+ * straight to the ledger unscored: they are logged and forwarded all the same.
  */
 import type { LedgerAppender } from "../ledger/ledgerPorts.js";
 import type { Logger } from "../observability/logger.js";
@@ -18,7 +18,6 @@ export interface SampleStage {
 export class SamplePipeline implements Component {
   readonly name = "sample-pipeline";
   #stage: SampleStage | undefined;
-  #unscored = 0;
 
   constructor(
     private readonly ledger: LedgerAppender,
@@ -44,15 +43,9 @@ export class SamplePipeline implements Component {
     }
   }
 
-  /** Samples that went to the ledger with no analytics stage attached. */
-  get unscored(): number {
-    return this.#unscored;
-  }
-
   readonly sink = (sample: Sample): void => {
     const stage = this.#stage;
     if (stage === undefined) {
-      this.#unscored++;
       appendSample(this.ledger, sample, this.logger);
     } else {
       stage.accept(sample);

@@ -42,12 +42,6 @@ export interface MachineState {
   readonly derived?: unknown;
 }
 
-export interface MachineStats {
-  readonly samples: number;
-  /** Detector exceptions (a bug; counted and logged by the stage, the reading goes on). */
-  readonly detectorErrors: number;
-}
-
 const NO_OUTPUT: MachineOutput = { anomalies: [], findings: [], derived: [] };
 
 export class MachineAnalytics {
@@ -57,8 +51,6 @@ export class MachineAnalytics {
   #detectors: readonly MachineDetector[];
   /** Each detector's last verdict, which stands while none of its tags brings a new value. */
   readonly #verdicts = new Map<MachineDetector, readonly Finding[]>();
-  #samples = 0;
-  #detectorErrors = 0;
   /** The last detector error, for the stage's log (cleared when read). */
   lastError: { kind: DetectorKind; error: unknown } | undefined;
 
@@ -95,7 +87,6 @@ export class MachineAnalytics {
     if (sample.device !== this.device) {
       return NO_OUTPUT;
     }
-    this.#samples++;
     const updates = this.hold.update(sample);
     const derived = this.#parts.derived?.observe(sample) ?? [];
     if (updates.length === 0) {
@@ -114,7 +105,6 @@ export class MachineAnalytics {
         }
         findings.push(...(verdict ?? this.#verdicts.get(detector) ?? []));
       } catch (error) {
-        this.#detectorErrors++;
         this.lastError = { kind: detector.kind, error };
       }
     }
@@ -140,9 +130,5 @@ export class MachineAnalytics {
       alerts: this.#parts.alerts.toJSON(),
       ...(derived === undefined ? {} : { derived }),
     };
-  }
-
-  stats(): MachineStats {
-    return { samples: this.#samples, detectorErrors: this.#detectorErrors };
   }
 }

@@ -93,10 +93,6 @@ export class StreamingTagsDetector implements MachineDetector {
     }
     return { tags };
   }
-
-  detector(tag: string): StreamingDetector | undefined {
-    return this.#detectors.get(tag);
-  }
 }
 
 /** Which setting a restored baseline was learnt under differs from the config now, if any. */

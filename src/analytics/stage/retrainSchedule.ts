@@ -24,11 +24,6 @@ export class RetrainSchedule {
     this.#task.unref();
   }
 
-  /** When the next retrain is due, or null. */
-  nextRun(): Date | null {
-    return this.#task?.getNextRun() ?? null;
-  }
-
   stop(): void {
     void this.#task?.destroy();
     this.#task = undefined;
