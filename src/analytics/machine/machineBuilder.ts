@@ -5,6 +5,7 @@
  * settings, or a state that cannot be restored, is left out with a note for the log, and that
  * detector learns afresh: a bad file never stops the daemon.
  */
+import { streamingSchema } from "../../config/schema/analytics.js";
 import { AlertEngine } from "../alerts/index.js";
 import type { DetectorKind } from "../findings.js";
 import { GatewayProfile, untrainedGatewayProfile } from "../gatewayProfile/index.js";
@@ -56,13 +57,9 @@ export function streamingSettings(
   if (streaming === undefined && (isolationForest !== undefined || autoencoder !== undefined)) {
     return undefined;
   }
-  const method = streaming?.method ?? "median-mad";
-  const windowMs = streaming?.window ?? 3_600_000;
-  const seasonality = streaming?.seasonality ?? "none";
-  return {
-    tags: streaming?.tags ?? deviceTags,
-    config: { method, windowMs, seasonality, tuning: { timeZone } },
-  };
+  // The schema's own defaults, over every tag of the device.
+  const { tags, method, window, seasonality } = streaming ?? streamingSchema.parse({ tags: deviceTags });
+  return { tags, config: { method, windowMs: window, seasonality, tuning: { timeZone } } };
 }
 
 export function buildMachine(inputs: MachineInputs): BuiltMachine {
@@ -98,7 +95,7 @@ export function buildMachine(inputs: MachineInputs): BuiltMachine {
         detectors.push(detector);
       }
     } catch (error) {
-      notes.push(`${plan.kind} model not loaded: ${error instanceof Error ? error.message : String(error)}`);
+      notes.push(`${plan.kind} model not loaded: ${message(error)}`);
       untrained.push(plan.kind);
     }
   }

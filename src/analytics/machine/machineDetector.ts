@@ -11,8 +11,11 @@ import type { TagHold, TagUpdate } from "./tagHold.js";
 export interface ScoreContext {
   /** Is the machine inside its scheduled shifts? undefined when it has no schedule. */
   readonly inSchedule: boolean | undefined;
-  /** The gateway's own workload, for its profile (the daemon measures it). */
-  readonly workload?: { readonly samplesPerSecond: number; readonly uplinkBytesPerSecond: number };
+  /**
+   * The gateway's own workload, for its profile (the stage measures it); a function, so the
+   * readings of every other machine do not pay for computing it.
+   */
+  readonly workload?: () => { readonly samplesPerSecond: number; readonly uplinkBytesPerSecond: number };
 }
 
 export interface MachineDetector {
@@ -29,7 +32,7 @@ export interface MachineDetector {
     updates: readonly TagUpdate[],
     hold: TagHold,
     context: ScoreContext,
-  ): Finding[] | undefined;
+  ): readonly Finding[] | undefined;
   /** Run-time state worth keeping across a restart (JSON-able), or undefined if the model file is all. */
   saveState?(): unknown;
 }

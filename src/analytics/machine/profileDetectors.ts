@@ -35,7 +35,7 @@ export class PowerDetector implements MachineDetector {
     updates: readonly TagUpdate[],
     hold: TagHold,
     context: ScoreContext,
-  ): Finding[] | undefined {
+  ): readonly Finding[] | undefined {
     if (!updates.some((update) => this.#tags.has(update.tag))) {
       return undefined;
     }
@@ -51,7 +51,7 @@ export class PowerDetector implements MachineDetector {
       voltage: value(this.tags.voltage),
       powerFactor: value(this.tags.powerFactor),
     };
-    return [...this.profile.score(reading, { inSchedule: context.inSchedule }, this.monitor)];
+    return this.profile.score(reading, { inSchedule: context.inSchedule }, this.monitor);
   }
 
   saveState(): unknown {
@@ -106,7 +106,7 @@ export class GatewayDetector implements MachineDetector {
     updates: readonly TagUpdate[],
     hold: TagHold,
     context: ScoreContext,
-  ): Finding[] | undefined {
+  ): readonly Finding[] | undefined {
     if (updates.length === 0) {
       return undefined;
     }
@@ -120,11 +120,12 @@ export class GatewayDetector implements MachineDetector {
       rxRate: value(GATEWAY_TAGS.rxRate),
     };
     // The recorded workload when there is one (as in training), else the stage's live figures.
-    const samplesPerSecond = value(WORKLOAD_TAGS.samplesPerSecond) ?? context.workload?.samplesPerSecond ?? 0;
-    const uplinkBytesPerSecond =
-      value(WORKLOAD_TAGS.recordBytesPerSecond) ?? context.workload?.uplinkBytesPerSecond ?? 0;
-    const workload = { samplesPerSecond, uplinkBytesPerSecond };
-    return [...this.profile.score(reading, workload, this.monitor)];
+    const live = context.workload?.();
+    const workload = {
+      samplesPerSecond: value(WORKLOAD_TAGS.samplesPerSecond) ?? live?.samplesPerSecond ?? 0,
+      uplinkBytesPerSecond: value(WORKLOAD_TAGS.recordBytesPerSecond) ?? live?.uplinkBytesPerSecond ?? 0,
+    };
+    return this.profile.score(reading, workload, this.monitor);
   }
 
   saveState(): unknown {

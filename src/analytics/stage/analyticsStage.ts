@@ -72,6 +72,8 @@ export class AnalyticsStage {
   readonly #store: ModelStore;
   readonly #machines = new Map<string, StageMachine>();
   readonly #workload = new WorkloadMeter();
+  /** The workload now, for the gateway profile; one function for every reading (nothing allocated). */
+  readonly #currentWorkload = () => this.#workload.current(this.#ports.clock.monotonicNow());
   #workloadDueAt = 0;
   #learningUntil = 0;
   #timers: NodeJS.Timeout[] = [];
@@ -154,7 +156,7 @@ export class AnalyticsStage {
   }
 
   #score(machine: StageMachine, sample: Sample, now: number): void {
-    const output = machine.analytics.observe(sample, this.#workload.current(now));
+    const output = machine.analytics.observe(sample, this.#currentWorkload);
     const failure = machine.analytics.lastError;
     if (failure !== undefined) {
       machine.analytics.lastError = undefined;
@@ -220,18 +222,19 @@ export class AnalyticsStage {
   }
 
   async #loadMachine(machine: MachineConfig, deviceTags: readonly string[]): Promise<void> {
+    const plan = planTraining(machine);
     const models = new Map<DetectorKind, StoredModel>();
-    for (const plan of planTraining(machine).vectors) {
+    for (const vector of plan.vectors) {
       try {
-        const stored = await this.#store.loadModel(machine.device, plan.kind);
+        const stored = await this.#store.loadModel(machine.device, vector.kind);
         if (stored !== undefined) {
-          models.set(plan.kind, stored);
+          models.set(vector.kind, stored);
         }
       } catch (error) {
         this.#ports.logger.warn(
           {
             device: machine.device,
-            detector: plan.kind,
+            detector: vector.kind,
             reason: error instanceof ModelFileError ? error.message : String(error),
           },
           "model not loaded; the detector waits for the next training",
@@ -268,11 +271,7 @@ export class AnalyticsStage {
     if (built.untrained.length > 0) {
       this.#untrained.add(machine.device);
     }
-    this.#machines.set(machine.device, {
-      config: machine,
-      plan: planTraining(machine),
-      analytics: built.analytics,
-    });
+    this.#machines.set(machine.device, { config: machine, plan, analytics: built.analytics });
   }
 
   async #loadGateway(device: string): Promise<void> {
@@ -337,7 +336,7 @@ export class AnalyticsStage {
   }
 
   async #retrainAll(reason: string): Promise<RetrainOutcome[]> {
-    const { analytics, timeZone } = { analytics: this.#options.analytics, timeZone: this.#options.timeZone };
+    const { analytics, timeZone } = this.#options;
     const outcomes: RetrainOutcome[] = [];
     for (const [device, machine] of this.#machines) {
       const plan = machine.plan;

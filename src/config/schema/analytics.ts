@@ -28,21 +28,22 @@ export const shiftSchema = z
   })
   .meta({ description: "A shift, in gateway.timezone." });
 
+/** Exported so that a machine naming no detector gets exactly these defaults (machineBuilder.ts). */
+export const streamingSchema = z.strictObject({
+  tags: tagList.meta({ description: "Tags scored one by one." }),
+  method: z.enum(["median-mad", "ewma"]).default("median-mad"),
+  window: duration({
+    min: "1m",
+    max: "30d",
+    example: "1h",
+    description: "Length of the rolling baseline.",
+  }).prefault("1h"),
+  seasonality: z.enum(["none", "daily", "weekly"]).default("none"),
+});
+
 export const detectorsSchema = z
   .strictObject({
-    streaming: z
-      .strictObject({
-        tags: tagList.meta({ description: "Tags scored one by one." }),
-        method: z.enum(["median-mad", "ewma"]).default("median-mad"),
-        window: duration({
-          min: "1m",
-          max: "30d",
-          example: "1h",
-          description: "Length of the rolling baseline.",
-        }).prefault("1h"),
-        seasonality: z.enum(["none", "daily", "weekly"]).default("none"),
-      })
-      .optional(),
+    streaming: streamingSchema.optional(),
     isolationForest: z
       .strictObject({
         features: tagList.meta({ description: "Tags forming one feature vector." }),
