@@ -5,6 +5,7 @@
  * worker thread (trainInWorker).
  */
 import { anomalyToJson } from "../analytics/alerts/index.js";
+import { deviceTagNames } from "../analytics/machine/machineConfig.js";
 import { AnalyticsStage } from "../analytics/stage/analyticsStage.js";
 import type { StagePorts } from "../analytics/stage/stagePorts.js";
 import { trainInWorker } from "../analytics/training/trainInWorker.js";
@@ -39,9 +40,13 @@ export function analyticsSpecs(config: Config, durable: DurableReport | undefine
   if (analytics?.enabled) {
     specs.push({
       id: ANALYTICS_ID,
+      // What the stage reads of the devices: whether each analysed one runs and its tag names.
+      // Another device's change, or a poll interval, must not rebuild the stage and its state.
       configKey: canonicalKey({
         analytics,
-        devices: config.devices,
+        devices: config.devices
+          .filter((device) => analytics.machines.some((machine) => machine.device === device.name))
+          .map((device) => ({ name: device.name, enabled: device.enabled, tags: deviceTagNames(device) })),
         timezone: config.gateway.timezone,
         selfHealth: config.selfHealth.enabled,
       }),

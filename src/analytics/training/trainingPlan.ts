@@ -44,26 +44,27 @@ export function gatewayTrainingPlan(device: string): TrainingPlan {
   };
 }
 
+/**
+ * A vector model over its `features`, all required. The digest covers every setting of its config
+ * section, so a setting added to the schema later invalidates old models without a change here.
+ */
+function vectorPlan(kind: TrainableKind, settings: { readonly features: readonly string[] }): VectorPlan {
+  return {
+    kind,
+    tags: settings.features,
+    required: settings.features.length,
+    configDigest: digest(settings),
+  };
+}
+
 export function planTraining(machine: MachineConfig): TrainingPlan {
   const vectors: VectorPlan[] = [];
   const { isolationForest, autoencoder } = machine.detectors;
   if (isolationForest !== undefined) {
-    const { features, trees, sampleSize, seed, thresholdPercentile } = isolationForest;
-    vectors.push({
-      kind: "isolation-forest",
-      tags: features,
-      required: features.length,
-      configDigest: digest({ features, trees, sampleSize, seed, thresholdPercentile }),
-    });
+    vectors.push(vectorPlan("isolation-forest", isolationForest));
   }
   if (autoencoder !== undefined) {
-    const { features, hiddenUnits, epochs, thresholdPercentile, seed } = autoencoder;
-    vectors.push({
-      kind: "autoencoder",
-      tags: features,
-      required: features.length,
-      configDigest: digest({ features, hiddenUnits, epochs, thresholdPercentile, seed }),
-    });
+    vectors.push(vectorPlan("autoencoder", autoencoder));
   }
   if (machine.power !== undefined) {
     const { power, current, voltage, powerFactor, nominalVoltage } = machine.power;
