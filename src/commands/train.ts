@@ -16,7 +16,11 @@ import { buildMachine, streamingSettings } from "../analytics/machine/machineBui
 import type { MachineConfig } from "../analytics/machine/machineConfig.js";
 import { StreamingTagsDetector } from "../analytics/machine/streamingTags.js";
 import { ModelStore } from "../analytics/models/modelStore.js";
-import { collectTraining } from "../analytics/stage/retrainer.js";
+import {
+  type CollectedTraining,
+  collectTrainings,
+  type RetrainRequest,
+} from "../analytics/stage/retrainer.js";
 import { csvHistory, formatCsvRowError } from "../analytics/training/csvHistory.js";
 import type { HistorySource } from "../analytics/training/historySource.js";
 import { planTraining } from "../analytics/training/trainingPlan.js";
@@ -100,8 +104,12 @@ async function trainAll(options: TrainOptions): Promise<number> {
     await withLedger(config, (history) => use(history, "ledger"));
   };
   await withHistory(async (history, source) => {
-    for (const machine of machines) {
-      const ok = await trainOne(config, machine, history, source, store, progress);
+    const plans = machines.map((machine) => planOf(config, machine, history, source));
+    progress.update(machines.map((machine) => machine.device).join(", "), 0, "reading history");
+    // One pass over the history for every machine.
+    const collected = await collectTrainings(plans.map((plan) => plan.request));
+    for (const [i, plan] of plans.entries()) {
+      const ok = await trainOne(config, plan, collected[i] as CollectedTraining, store, progress);
       failed ||= !ok;
     }
   });
@@ -128,14 +136,19 @@ async function withLedger(config: Config, use: (history: HistorySource) => Promi
   }
 }
 
-async function trainOne(
+interface MachinePlan {
+  readonly request: RetrainRequest;
+  readonly deviceTags: readonly string[];
+  readonly streaming: ReturnType<typeof streamingSettings>;
+}
+
+/** What to collect for one machine; its streaming baselines are warmed on the same pass. */
+function planOf(
   config: Config,
   machine: MachineConfig,
   history: HistorySource,
   source: "csv" | "ledger",
-  store: ModelStore,
-  progress: ReturnType<typeof createProgress>,
-): Promise<boolean> {
+): MachinePlan {
   const analytics = analyticsOf(config);
   const { deviceTags } = machineOf(config, machine.device);
   const timeZone = config.gateway.timezone;
@@ -143,24 +156,37 @@ async function trainOne(
   const streaming = streamingSettings(machine, deviceTags, timeZone);
   const warm =
     streaming === undefined ? undefined : new StreamingTagsDetector(streaming.tags, streaming.config);
-  progress.update(machine.device, 0, "reading history");
-  const { inputs, skipped, samples } = await collectTraining({
-    machine,
-    plan: planTraining(machine),
-    history,
-    fromTs: source === "csv" ? Number.NEGATIVE_INFINITY : now - analytics.training.history,
-    now,
-    timeZone,
-    shifts: analytics.shifts,
-    backend: analytics.backend,
-    source,
-    minSamples:
-      source === "csv" ? Math.min(analytics.training.minSamples, 20) : analytics.training.minSamples,
-    ...(warm === undefined ? {} : { warm }),
-  });
+  return {
+    deviceTags,
+    streaming,
+    request: {
+      machine,
+      plan: planTraining(machine),
+      history,
+      fromTs: source === "csv" ? Number.NEGATIVE_INFINITY : now - analytics.training.history,
+      now,
+      timeZone,
+      shifts: analytics.shifts,
+      backend: analytics.backend,
+      source,
+      minSamples:
+        source === "csv" ? Math.min(analytics.training.minSamples, 20) : analytics.training.minSamples,
+      ...(warm === undefined ? {} : { warm }),
+    },
+  };
+}
+
+async function trainOne(
+  config: Config,
+  plan: MachinePlan,
+  collected: CollectedTraining,
+  store: ModelStore,
+  progress: ReturnType<typeof createProgress>,
+): Promise<boolean> {
+  const { machine, warm } = plan.request;
   const results = [
-    ...skipped,
-    ...(await trainMachine(inputs, (kind, fraction, status) =>
+    ...collected.skipped,
+    ...(await trainMachine(collected.inputs, (kind, fraction, status) =>
       progress.update(`${machine.device} ${kind}`, fraction, status),
     )),
   ];
@@ -180,15 +206,22 @@ async function trainOne(
     }
   }
   if (warm !== undefined) {
-    const fresh = buildMachine({ machine, deviceTags, models: new Map(), timeZone, muted: false });
     const state = await store.loadState(machine.device).catch(() => undefined);
-    const base = isObject(state) ? state : fresh.analytics.saveState();
+    const base = isObject(state)
+      ? state
+      : buildMachine({
+          machine,
+          deviceTags: plan.deviceTags,
+          models: new Map(),
+          timeZone: config.gateway.timezone,
+          muted: false,
+        }).analytics.saveState();
     await store.saveState(machine.device, {
       ...base,
       detectors: { ...(isObject(base.detectors) ? base.detectors : {}), streaming: warm.saveState() },
     });
     progress.done(
-      `${machine.device} streaming: baselines of ${streaming?.tags.length ?? 0} tag(s) warmed on ${samples} samples`,
+      `${machine.device} streaming: baselines of ${plan.streaming?.tags.length ?? 0} tag(s) warmed on ${collected.samples} samples`,
     );
   }
   return results.every((result) => result.ok);

@@ -35,7 +35,12 @@ export function ledgerHistory(
   stats: LedgerHistoryStats = { unreadable: 0 },
 ): HistorySource {
   return {
-    async *samples(device: string, fromTs: number, signal?: AbortSignal): AsyncIterable<Sample> {
+    async *samples(
+      devices: string | ReadonlySet<string>,
+      fromTs: number,
+      signal?: AbortSignal,
+    ): AsyncIterable<Sample> {
+      const wanted = typeof devices === "string" ? new Set([devices]) : devices;
       const { first, last } = await reader.bounds();
       let seq = await firstSeqAtOrAfter(reader, first, last, fromTs);
       while (seq <= last) {
@@ -45,7 +50,7 @@ export function ledgerHistory(
           return;
         }
         for (const entry of batch) {
-          if (entry.kind !== "sample" || entry.device !== device || entry.ts < fromTs) {
+          if (entry.kind !== "sample" || !wanted.has(entry.device) || entry.ts < fromTs) {
             continue;
           }
           let sample: Sample;

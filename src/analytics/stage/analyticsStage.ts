@@ -20,11 +20,14 @@ import { ModelFileError, ModelStore, type StoredModel } from "../models/modelSto
 import { gatewayTrainingPlan, planTraining, type TrainingPlan } from "../training/trainingPlan.js";
 import { endRemovedDevices } from "./removedDevices.js";
 import {
+  type CollectedTraining,
+  collectTrainings,
   type RetrainOutcome,
-  retrainMachine,
   saveAndLoad,
   type TrainFn,
+  trainCollected,
   trainingEvent,
+  trainingFailedEvent,
 } from "./retrainer.js";
 import { RetrainSchedule } from "./retrainSchedule.js";
 import type { StagePorts } from "./stagePorts.js";
@@ -337,31 +340,46 @@ export class AnalyticsStage {
 
   async #retrainAll(reason: string): Promise<RetrainOutcome[]> {
     const { analytics, timeZone } = this.#options;
-    const outcomes: RetrainOutcome[] = [];
-    for (const [device, machine] of this.#machines) {
-      const plan = machine.plan;
-      if (plan.vectors.length === 0 || this.#abort.signal.aborted) {
-        continue;
+    const signal = this.#abort.signal;
+    const now = this.#ports.clock.wallNow();
+    const machines = [...this.#machines.values()].filter((machine) => machine.plan.vectors.length > 0);
+    let collected: CollectedTraining[];
+    try {
+      // One pass over the ledger's history for every machine.
+      collected = await collectTrainings(
+        machines.map((machine) => ({
+          machine: machine.config,
+          plan: machine.plan,
+          history: this.#ports.history,
+          fromTs: now - analytics.training.history,
+          now,
+          timeZone,
+          shifts: analytics.shifts,
+          backend: analytics.backend,
+          source: "ledger",
+          minSamples: analytics.training.minSamples,
+          signal,
+        })),
+      );
+    } catch (error) {
+      if (!signal.aborted) {
+        for (const machine of machines) {
+          this.#ports.events.emit(trainingFailedEvent(machine.config.device, error));
+        }
       }
-      const now = this.#ports.clock.wallNow();
+      return [];
+    }
+    const outcomes: RetrainOutcome[] = [];
+    for (const [i, machine] of machines.entries()) {
+      const device = machine.config.device;
       try {
-        const outcome = await retrainMachine(
-          {
-            machine: machine.config,
-            plan,
-            history: this.#ports.history,
-            fromTs: now - analytics.training.history,
-            now,
-            timeZone,
-            shifts: analytics.shifts,
-            backend: analytics.backend,
-            source: "ledger",
-            minSamples: analytics.training.minSamples,
-            signal: this.#abort.signal,
-          },
+        const outcome = await trainCollected(
+          device,
+          collected[i] as CollectedTraining,
           this.#options.train,
           (kind, fraction, status) =>
             this.#ports.logger.debug({ device, detector: kind, fraction, status }, "training"),
+          signal,
         );
         const { detectors, failures } = await saveAndLoad(this.#store, outcome.results, (stored) =>
           detectorFromModel(
@@ -380,15 +398,10 @@ export class AnalyticsStage {
         this.#ports.events.emit(trainingEvent(device, reason, outcome, failures));
         outcomes.push(outcome);
       } catch (error) {
-        if (this.#abort.signal.aborted) {
+        if (signal.aborted) {
           break;
         }
-        this.#ports.events.emit({
-          type: "analytics.training-failed",
-          severity: "warning",
-          message: `training of ${device} failed; its models stay as they were`,
-          details: { device, reason: error instanceof Error ? error.message : String(error) },
-        });
+        this.#ports.events.emit(trainingFailedEvent(device, error));
       }
     }
     return outcomes;

@@ -46,18 +46,40 @@ export interface RetrainOutcome {
   readonly results: readonly TrainingResult[];
 }
 
-/** Reads the history and builds the trainer inputs; vectors under minSamples become "not enough data" results. */
-export async function collectTraining(
-  request: RetrainRequest,
-): Promise<{ inputs: TrainerInput[]; skipped: TrainingResult[]; samples: number }> {
-  const history = new MachineHistory(request.plan);
-  const warm = request.warm;
-  for await (const sample of request.history.samples(request.plan.device, request.fromTs, request.signal)) {
-    const updates = history.add(sample);
-    if (warm !== undefined && updates.length > 0) {
-      warm.observe(sample.ts, updates);
+export interface CollectedTraining {
+  readonly inputs: TrainerInput[];
+  /** Detectors with too little history: "not enough data" results. */
+  readonly skipped: TrainingResult[];
+  readonly samples: number;
+}
+
+/**
+ * Reads the history once for all `requests` (they share its source, window and signal: the first
+ * request's), dispatching each sample to its machine, and builds each machine's trainer inputs;
+ * one pass over days of log, however many machines there are.
+ */
+export async function collectTrainings(requests: readonly RetrainRequest[]): Promise<CollectedTraining[]> {
+  const [first] = requests;
+  if (first === undefined) {
+    return [];
+  }
+  const collectors = requests.map((request) => ({ request, history: new MachineHistory(request.plan) }));
+  const byDevice = new Map(collectors.map((collector) => [collector.request.plan.device, collector]));
+  for await (const sample of first.history.samples(new Set(byDevice.keys()), first.fromTs, first.signal)) {
+    const collector = byDevice.get(sample.device);
+    if (collector === undefined) {
+      continue;
+    }
+    const updates = collector.history.add(sample);
+    if (collector.request.warm !== undefined && updates.length > 0) {
+      collector.request.warm.observe(sample.ts, updates);
     }
   }
+  return collectors.map(({ request, history }) => inputsOf(request, history));
+}
+
+/** The trainer inputs of one machine's history; vectors under minSamples become "not enough data". */
+function inputsOf(request: RetrainRequest, history: MachineHistory): CollectedTraining {
   const skipped: TrainingResult[] = [];
   const enough = (collected: CollectedSeries) => {
     if (collected.series.offered >= request.minSamples) {
@@ -76,15 +98,18 @@ export async function collectTraining(
   return { inputs, skipped, samples: history.samples };
 }
 
-export async function retrainMachine(
-  request: RetrainRequest,
+/** Fits one machine's collected history and reports what was trained and what not. */
+export async function trainCollected(
+  device: string,
+  collected: CollectedTraining,
   train: TrainFn,
   progress: TrainingProgress,
+  signal?: AbortSignal,
 ): Promise<RetrainOutcome> {
-  const { inputs, skipped, samples } = await collectTraining(request);
-  request.signal?.throwIfAborted();
-  const results = inputs.length === 0 ? [] : await train(inputs, progress, request.signal);
-  return { device: request.plan.device, samples, results: [...skipped, ...results] };
+  signal?.throwIfAborted();
+  const { inputs, skipped, samples } = collected;
+  const results = inputs.length === 0 ? [] : await train(inputs, progress, signal);
+  return { device, samples, results: [...skipped, ...results] };
 }
 
 /** Saves the trained models and builds their live detectors; a model that fails either is reported. */
@@ -131,5 +156,18 @@ export function trainingEvent(
     severity: notTrained.length === 0 ? "info" : "warning",
     message: `models of ${device} trained (${reason}): ${trained.join(", ") || "none"}${notTrained.length === 0 ? "" : `; not trained: ${notTrained.map((n) => n.kind).join(", ")}`}`,
     details: { device, reason, samples: outcome.samples, trained, notTrained },
+  };
+}
+
+/** The event of a retrain that failed as a whole for `device` (reading history, the worker). */
+export function trainingFailedEvent(
+  device: string,
+  error: unknown,
+): Omit<EventRecord, "kind" | "ts" | "clockSynced"> {
+  return {
+    type: "analytics.training-failed",
+    severity: "warning",
+    message: `training of ${device} failed; its models stay as they were`,
+    details: { device, reason: error instanceof Error ? error.message : String(error) },
   };
 }

@@ -107,11 +107,15 @@ export function csvHistory(path: string, device: string, options: CsvHistoryOpti
     }
   };
 
-  async function* samples(wanted: string, fromTs: number, signal?: AbortSignal): AsyncIterable<Sample> {
+  async function* samples(
+    wanted: string | ReadonlySet<string>,
+    fromTs: number,
+    signal?: AbortSignal,
+  ): AsyncIterable<Sample> {
     stats = emptyStats();
     errors = [];
     // The file holds one device's history: asked for another device, it has none (as the ledger).
-    if (wanted !== device) {
+    if (typeof wanted === "string" ? wanted !== device : !wanted.has(device)) {
       return;
     }
     const stream = createReadStream(path, { encoding: "utf8", highWaterMark: CHUNK_BYTES });

@@ -8,8 +8,9 @@ import type { Sample } from "../../records.js";
 
 export interface HistorySource {
   /**
-   * The device's samples from wall-clock `fromTs` on, in log order. Reads in batches and yields to
-   * the event loop between them, so a daemon keeps polling while it reads days of history.
+   * The samples of `devices` (one name, or a set: every machine's history in one pass over the
+   * log) from wall-clock `fromTs` on, in log order. Reads in batches and yields to the event loop
+   * between them, so a daemon keeps polling while it reads days of history.
    */
-  samples(device: string, fromTs: number, signal?: AbortSignal): AsyncIterable<Sample>;
+  samples(devices: string | ReadonlySet<string>, fromTs: number, signal?: AbortSignal): AsyncIterable<Sample>;
 }
