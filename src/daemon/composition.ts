@@ -10,6 +10,7 @@ import { SerialLineSource } from "../sources/serialLine/serialLineSource.js";
 import { analyticsSpecs, PIPELINE_ID } from "./analyticsSpecs.js";
 import { type ComponentContext, type ComponentSpec, canonicalKey } from "./component.js";
 import type { DurableReport } from "./durableReport.js";
+import { healthPublisherSpecs } from "./healthSpecs.js";
 import { summariseHealth } from "./healthStatus.js";
 import { InstanceLock } from "./instanceLock.js";
 import type { LedgerEventSink } from "./ledgerEventSink.js";
@@ -67,7 +68,7 @@ export function planComponents(config: Config, wiring: Wiring = {}): ComponentSp
       },
     });
   }
-  specs.push(...sourceSpecs(config), ...statusServerSpecs(config));
+  specs.push(...sourceSpecs(config), ...healthPublisherSpecs(config), ...statusServerSpecs(config));
   return specs;
 }
 

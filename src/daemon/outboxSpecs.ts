@@ -20,8 +20,8 @@ import type { LedgerEventSink } from "./ledgerEventSink.js";
 import { PipelineMetrics } from "./pipelineMetrics.js";
 
 export const LEDGER_ID = "ledger";
-const KEYS_ID = "gateway-keys";
-const SESSION_ID = "uplink-session";
+export const KEYS_ID = "gateway-keys";
+export const SESSION_ID = "uplink-session";
 export const FORWARDER_ID = "uplink-forwarder";
 
 /** How long start() waits for a stopping instance's LevelDB lock (FAULTS 8.2). */
@@ -32,7 +32,7 @@ export function ledgerDir(config: Config): string {
 }
 
 /** Whether this config seals records, and so needs the gateway key file. */
-function sealsRecords(config: Config): boolean {
+export function sealsRecords(config: Config): boolean {
   return config.uplink?.enabled === true && config.crypto.encryption !== "none";
 }
 

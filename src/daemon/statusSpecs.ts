@@ -1,9 +1,10 @@
 /**
- * The status half of the composition root (issue #7 item 3), present only when
- * observability.status.enabled: `status-collector`, which the sources and the analytics stage tell
- * of samples, poll cycles and anomalies (fixed config key: it keeps its history across reloads),
- * and `status-server`, the loopback HTTP endpoint that reads it together with the ledger and the
- * forwarder. With the endpoint off neither exists and the sources deliver straight to the pipeline.
+ * The status half of the composition root (issue #7 item 3): `status-collector`, which the sources
+ * and the analytics stage tell of samples, poll cycles and anomalies (fixed config key: it keeps its
+ * history across reloads), present when observability.status.enabled or when health is published
+ * on MQTT (healthSpecs.ts reads it too); and `status-server`, the loopback HTTP endpoint that reads
+ * it together with the ledger and the forwarder, present only when observability.status.enabled.
+ * With neither, the collector does not exist and the sources deliver straight to the pipeline.
  */
 import type { Config } from "../config/schema/index.js";
 import type { Ledger } from "../ledger/ledger.js";
@@ -23,14 +24,24 @@ export function statusEnabled(config: Config): boolean {
   return config.observability.status.enabled;
 }
 
-/** A component that reports to the collector depends on it when the endpoint is on. */
-export function withStatus(config: Config, dependsOn: readonly string[]): string[] {
-  return statusEnabled(config) ? [...dependsOn, STATUS_COLLECTOR_ID] : [...dependsOn];
+/** Whether the health snapshot goes out on MQTT (healthSpecs.ts; docs/protocol.md §1). */
+export function publishesHealth(config: Config): boolean {
+  return config.uplink?.enabled === true && config.observability.health.enabled;
 }
 
-/** The collector of a spec built with withStatus(), or undefined when the endpoint is off. */
+/** Whether the collector runs: for the endpoint, or for the health snapshot. */
+export function collectsStatus(config: Config): boolean {
+  return statusEnabled(config) || publishesHealth(config);
+}
+
+/** A component that reports to the collector depends on it when the collector runs. */
+export function withStatus(config: Config, dependsOn: readonly string[]): string[] {
+  return collectsStatus(config) ? [...dependsOn, STATUS_COLLECTOR_ID] : [...dependsOn];
+}
+
+/** The collector of a spec built with withStatus(), or undefined when it does not run. */
 export function statusCollectorOf(config: Config, context: ComponentContext): StatusCollector | undefined {
-  return statusEnabled(config) ? context.dependency<StatusCollector>(STATUS_COLLECTOR_ID) : undefined;
+  return collectsStatus(config) ? context.dependency<StatusCollector>(STATUS_COLLECTOR_ID) : undefined;
 }
 
 /** `sink` with the collector told of each sample first (one Map.set per tag carried). */
@@ -46,7 +57,7 @@ export function teeSamples(sink: SampleSink, collector: StatusCollector | undefi
 
 /** The collector: first, so the sources and the analytics stage can depend on it. */
 export function statusCollectorSpecs(config: Config): ComponentSpec[] {
-  if (!statusEnabled(config)) {
+  if (!collectsStatus(config)) {
     return [];
   }
   return [

@@ -22,8 +22,16 @@ export interface Connection {
   /** MQTT 5 CONNACK Receive Maximum: QoS 1 publishes the broker accepts unacknowledged at once. */
   readonly receiveMaximum: number | undefined;
   readonly open: boolean;
-  /** QoS 1, not retained. Returns false, and hands nothing to the client, once the connection is gone. */
-  publish(topic: string, payload: string | Buffer, done: (outcome: PublishOutcome) => void): boolean;
+  /**
+   * QoS 1, not retained unless `options.retain` (the health snapshot, docs/protocol.md §1). Returns
+   * false, and hands nothing to the client, once the connection is gone.
+   */
+  publish(
+    topic: string,
+    payload: string | Buffer,
+    done: (outcome: PublishOutcome) => void,
+    options?: { readonly retain?: boolean },
+  ): boolean;
 }
 
 export interface ConnectionListener {
@@ -51,11 +59,18 @@ export class LiveConnection implements Connection {
     return this.#open && this.#client.connected && !this.#client.disconnecting;
   }
 
-  publish(topic: string, payload: string | Buffer, done: (outcome: PublishOutcome) => void): boolean {
+  publish(
+    topic: string,
+    payload: string | Buffer,
+    done: (outcome: PublishOutcome) => void,
+    options?: { readonly retain?: boolean },
+  ): boolean {
     if (!this.open) {
       return false;
     }
-    this.#client.publish(topic, payload, { qos: 1 }, (error, packet) => done(outcomeOf(error, packet)));
+    this.#client.publish(topic, payload, { qos: 1, retain: options?.retain === true }, (error, packet) =>
+      done(outcomeOf(error, packet)),
+    );
     return true;
   }
 

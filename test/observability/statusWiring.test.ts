@@ -56,7 +56,7 @@ describe("the poll observer", () => {
 });
 
 describe("the status wiring", () => {
-  async function exampleConfig(statusOn: boolean): Promise<Config> {
+  async function exampleConfig(statusOn: boolean, healthOn = true): Promise<Config> {
     const loaded = await loadConfigFile(join(repoRoot, "config", "example.yaml"));
     if (!loaded.ok) {
       throw new Error(JSON.stringify(loaded.errors));
@@ -67,6 +67,7 @@ describe("the status wiring", () => {
       observability: {
         ...config.observability,
         status: { ...config.observability.status, enabled: statusOn },
+        health: { ...config.observability.health, enabled: healthOn },
       },
     };
   }
@@ -88,8 +89,9 @@ describe("the status wiring", () => {
     expect(specs.at(-1)?.dependsOn).toEqual(expect.arrayContaining(["status-collector", "ledger"]));
   });
 
-  it("adds nothing when the endpoint is off", async () => {
-    const specs = planComponents(await exampleConfig(false));
+  // Health on MQTT reads the collector too (test/daemon/healthSpecs.test.ts).
+  it("adds nothing when the endpoint and health on MQTT are off", async () => {
+    const specs = planComponents(await exampleConfig(false, false));
     expect(specs.map((spec) => spec.id)).not.toContain("status-collector");
     expect(specs.map((spec) => spec.id)).not.toContain("status-server");
     expect(specs.flatMap((spec) => spec.dependsOn)).not.toContain("status-collector");

@@ -137,13 +137,21 @@ export const observabilitySchema = z
       .meta({ description: "Local HTTP endpoint with JSON status and Prometheus metrics." }),
     health: z
       .strictObject({
+        enabled: z.boolean().default(true).meta({
+          description:
+            "Publish a health snapshot on {prefix}/{site}/{gateway}/health while the uplink is enabled (docs/protocol.md §1).",
+        }),
         interval: duration({
           min: "5s",
           max: "1h",
           example: "60s",
-          description: "How often health is published (retained) on MQTT.",
+          description: "How often health is published (retained) on MQTT; also once after every connect.",
         }).prefault("60s"),
       })
-      .prefault({}),
+      .prefault({})
+      .meta({
+        description:
+          "The gateway's health on MQTT (issue #7): retained, sealed like a record (under the _gateway key), never queued while offline and never written to the ledger.",
+      }),
   })
   .meta({ description: "Logging, status endpoint and health reporting." });
