@@ -38,20 +38,9 @@ export class CheckpointVerifier {
 
   /** The tampering a new checkpoint entry shows; empty when it verifies, waits, or cannot be verified. */
   check(gateway: string, seq: number, body: CheckpointBody, receivedAt: number): TamperEvent[] {
-    const key = this.#keys.checkpointKey(gateway, body.kid);
-    if (key === undefined) {
-      this.#counters.checkpointUnverified++;
-      return [];
-    }
-    let macMatches: boolean;
-    try {
-      macMatches = checkpointMacMatches(key, body);
-    } finally {
-      key.fill(0);
-    }
-    if (!macMatches) {
-      const message = `checkpoint ${seq} over seq ${body.ofSeq}: the MAC does not verify under ${body.kid}'s checkpoint key`;
-      return [{ type: "tamper", gateway, seq, reason: "checkpoint-mac", message, receivedAt }];
+    const mac = this.#verifyMac(gateway, seq, body, receivedAt);
+    if (mac !== "sound") {
+      return mac;
     }
     const stored = this.#state.link(gateway, body.ofSeq);
     if (stored !== undefined) {
@@ -70,6 +59,40 @@ export class CheckpointVerifier {
     // At or below the head and forgotten (or lost): nothing left to compare with.
     this.#counters.checkpointUnverified++;
     return [];
+  }
+
+  /**
+   * The MAC alone, for a core whose chain lives in a shared store (issue #7: a shared-subscription
+   * group): ofHash is compared later, by the store's chain auditor, against the stored chain.
+   */
+  checkMac(gateway: string, seq: number, body: CheckpointBody, receivedAt: number): TamperEvent[] {
+    const mac = this.#verifyMac(gateway, seq, body, receivedAt);
+    return mac === "sound" ? [] : mac;
+  }
+
+  /** "sound" when the MAC verifies; else the tampering (none when the kid's key is not held: unverified). */
+  #verifyMac(
+    gateway: string,
+    seq: number,
+    body: CheckpointBody,
+    receivedAt: number,
+  ): TamperEvent[] | "sound" {
+    const key = this.#keys.checkpointKey(gateway, body.kid);
+    if (key === undefined) {
+      this.#counters.checkpointUnverified++;
+      return [];
+    }
+    let macMatches: boolean;
+    try {
+      macMatches = checkpointMacMatches(key, body);
+    } finally {
+      key.fill(0);
+    }
+    if (!macMatches) {
+      const message = `checkpoint ${seq} over seq ${body.ofSeq}: the MAC does not verify under ${body.kid}'s checkpoint key`;
+      return [{ type: "tamper", gateway, seq, reason: "checkpoint-mac", message, receivedAt }];
+    }
+    return "sound";
   }
 
   /** A new entry arrived: the checkpoints that waited for it are compared now. */

@@ -9,6 +9,7 @@ export type {
   DuplicateRecord,
   GapBody,
   GapEvent,
+  HealthReport,
   ReceiverOutcome,
   RecordBody,
   RejectedMessage,
@@ -17,7 +18,12 @@ export type {
   TamperReason,
 } from "./outcomes.js";
 export { REJECT_REASONS } from "./outcomes.js";
-export { type ReceivedMessage, ReceiverCore, type ReceiverCoreOptions } from "./receiverCore.js";
+export {
+  type ChainMode,
+  type ReceivedMessage,
+  ReceiverCore,
+  type ReceiverCoreOptions,
+} from "./receiverCore.js";
 export { newReceiverCounters, type ReceiverCounters } from "./receiverCounters.js";
 export { type ReceiverKeyFile, ReceiverKeys } from "./receiverKeys.js";
 export { type ChainHead, MemoryReceiverState, type ReceiverState, type StoredLink } from "./receiverState.js";

@@ -56,8 +56,14 @@ export interface AcceptedRecord {
   /** The entry's own ts (wall-clock ms on the gateway, a label). */
   readonly ts: number;
   readonly clockSynced: boolean;
+  /** The hash of the entry before (§8.1): the store keeps it so the chain auditor can check links later. */
+  readonly prev: string;
   readonly hash: string;
   readonly topic: string;
+  /** The topic's {site} level, when the template has one. */
+  readonly site?: string;
+  /** The envelope's nonce (base64url, as on the wire): a store tells a replay (same nonce) from a resend. */
+  readonly nonce: string;
   readonly receivedAt: number;
   readonly body: RecordBody;
   /** The body's exact text, as hashed into the chain. */
@@ -116,4 +122,26 @@ export interface TamperEvent {
   readonly receivedAt: number;
 }
 
-export type ReceiverOutcome = AcceptedRecord | RejectedMessage | DuplicateRecord | GapEvent | TamperEvent;
+/**
+ * A gateway's health snapshot (docs/protocol.md §1, "Health"), opened from its retained health
+ * topic: not a record, never part of the chain; consumers keep the newest per gateway by (seq, ts).
+ */
+export interface HealthReport {
+  readonly type: "health";
+  readonly gateway: string;
+  readonly site: string;
+  /** The gateway's chain head seq when the snapshot was taken. */
+  readonly seq: number;
+  readonly ts: number;
+  readonly health: Readonly<Record<string, unknown>>;
+  readonly topic: string;
+  readonly receivedAt: number;
+}
+
+export type ReceiverOutcome =
+  | AcceptedRecord
+  | RejectedMessage
+  | DuplicateRecord
+  | GapEvent
+  | TamperEvent
+  | HealthReport;

@@ -20,6 +20,8 @@ export const OUTCOME_COUNTERS = [
   "checkpointUnverified",
   /** Messages on the status topic (not envelopes, §1). */
   "status",
+  /** Health snapshots opened (§1, "Health"). */
+  "health",
 ] as const;
 export type OutcomeCounter = (typeof OUTCOME_COUNTERS)[number];
 
