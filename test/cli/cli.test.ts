@@ -124,12 +124,4 @@ describe("the command surface", () => {
       expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
     }
   });
-
-  it("demo validates and prints the example config until the full demo exists", () => {
-    const { code, stdout } = edgewarden(["demo"]);
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/arrives with issue #7/);
-    expect(stdout).toMatch(/device f1-main-drive\s+modbus-tcp\s+10\.20\.1\.15:502/);
-    expect(stdout).toMatch(/The config is valid/);
-  });
 });
