@@ -39,6 +39,13 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
+describe("the simulator's ports", () => {
+  it("takes port 0 as any free port, not Modbus's 502 (modbus-serial reads 0 as unset)", () => {
+    expect(modbusPort).toBeGreaterThan(1023);
+    expect(controlPort).toBeGreaterThan(1023);
+  });
+});
+
 describe("the shipped device config", () => {
   it("loads with a gateway section through the real loader and polls good values for every tag", async () => {
     const devices = readFileSync(devicesPath, "utf8").replaceAll("port: 5020", `port: ${modbusPort}`);
