@@ -2,7 +2,7 @@
 /** The `edgewarden` binary (package.json "bin"). */
 import { captureEarlyStopSignals } from "./commands/earlySignals.js";
 
-if (process.argv[2] === "run") {
+if (process.argv[2] === "run" || process.argv[2] === "receive") {
   captureEarlyStopSignals();
 }
 // Loaded after the capture above: module loading is most of start-up time.

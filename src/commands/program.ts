@@ -13,6 +13,7 @@ import { registerKeys } from "./keys.js";
 import { registerLedger } from "./ledger.js";
 import { registerPending } from "./pending.js";
 import { registerPoll } from "./poll.js";
+import { registerReceive } from "./receive.js";
 import { registerRun } from "./run.js";
 import { registerSimulate } from "./simulate.js";
 import { registerStatus } from "./status.js";
@@ -53,6 +54,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerBacktest(program, run);
   registerSimulate(program, run);
   registerStatus(program, run);
+  registerReceive(program, run);
   registerPending(program, run);
   for (const command of program.commands) {
     command.exitOverride();

@@ -116,7 +116,8 @@ export function loadConfigText(
   return { ok: true, config: parsed.data, warnings, sha256, sections, locate };
 }
 
-async function readCapped(path: string): Promise<string> {
+/** The file's text: a regular file, at most MAX_CONFIG_BYTES, UTF-8 (errors carry a code describeReadError knows). */
+export async function readCapped(path: string): Promise<string> {
   const handle = await open(path, "r");
   try {
     const stat = await handle.stat();
@@ -158,7 +159,7 @@ function firstNonUtf8Line(bytes: Buffer): number {
   return 1;
 }
 
-function describeReadError(error: unknown): string {
+export function describeReadError(error: unknown): string {
   switch ((error as NodeJS.ErrnoException).code) {
     case "ENOENT":
       return "cannot read the config: no such file";

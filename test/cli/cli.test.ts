@@ -82,20 +82,14 @@ describe("the command surface", () => {
     });
   });
 
-  it.each([["receive", "-c", "x.yaml"]])(
-    "registers `%s` with --help and answers 'not available yet' with exit 2",
-    (...args) => {
-      const help = edgewarden([
-        ...args.filter((a) => !a.startsWith("-") && !/\.|^\d+$|^[kxdp]$/.test(a)),
-        "--help",
-      ]);
-      expect(help.code).toBe(0);
-      expect(help.stdout).toMatch(/Exit codes:/);
-      const { code, stderr } = edgewarden(args);
-      expect(code).toBe(2);
-      expect(stderr).toMatch(/not available yet \(arrives with issue #\d\)/);
-    },
-  );
+  it("registers receive with --help, and refuses a config it cannot read with exit 2", () => {
+    const help = edgewarden(["receive", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Exit codes:/);
+    const { code, stderr } = edgewarden(["receive", "-c", "x.yaml"]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^x\.yaml:1:1: \(top level\): cannot read the config: no such file$/m);
+  });
 
   it("exits 2 on an unknown command or option, and on a command group without its subcommand", () => {
     expect(edgewarden(["frobnicate"]).code).toBe(2);
