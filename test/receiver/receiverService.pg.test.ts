@@ -122,4 +122,59 @@ describe("ReceiverService with the PostgreSQL store", () => {
     expect(stored()).toBe(total);
     expect([...first.fatal, ...second.fatal]).toEqual([]);
   }, 300_000);
+
+  it("stores the seqs a gateway's retention removed unsent as a lost gap, not as loss on the way", async () => {
+    const dir = await resources.tempDir();
+    const schema = uniqueSchema("retention");
+    schemas.push(schema);
+    const setup = await receiverSetup(dir, {
+      store: [
+        "  postgres:",
+        `    url: ${PG_URL}`,
+        `    schema: ${schema}`,
+        "    auditInterval: 1s",
+        "    gapGrace: 2s",
+      ],
+    });
+    sessions.push(setup.clientId);
+    const running = await startReceiverService(setup.configPath);
+    services.push(running);
+
+    // The broker was away; retention removed 51..80 before they were sent and appended a gap
+    // entry naming them (src/ledger/retention.ts), which travels like any record.
+    const gateway = setup.gateway;
+    const sent = gateway.appendSamples(50);
+    gateway.appendSamples(30);
+    sent.push(gateway.appendGap(51, 80), ...gateway.appendSamples(19));
+    const publisher = await connectPublisher();
+    for (const message of gateway.messagesOf(sent)) {
+      await publisher.publishAsync(message.topic, message.payload, { qos: 1 });
+    }
+    await publisher.endAsync();
+
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    try {
+      let audited = 0;
+      for (const deadline = Date.now() + 60_000; audited < 100 && Date.now() < deadline; ) {
+        const head = await client.query<{ s: string }>(
+          `SELECT audited_seq AS s FROM "${schema}".gateways WHERE id = $1`,
+          [setup.gatewayId],
+        );
+        audited = Number(head.rows[0]?.s ?? 0);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(audited).toBe(100);
+      const gaps = await client.query(`SELECT from_seq, to_seq, state, reason FROM "${schema}".gaps`);
+      expect(gaps.rows).toEqual([{ from_seq: "51", to_seq: "80", state: "lost", reason: "retention" }]);
+      const gapEntry = await client.query<{ seq: string; kind: string }>(
+        `SELECT seq, kind FROM "${schema}".events WHERE source = 'gateway'`,
+      );
+      expect(gapEntry.rows).toEqual([{ seq: "81", kind: "gap" }]);
+    } finally {
+      await client.end();
+    }
+    expect(running.service.counters.stored).toBe(70);
+    expect(running.fatal).toEqual([]);
+  }, 120_000);
 });
