@@ -7,6 +7,7 @@
  */
 import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { assertBuilt } from "../helpers/daemon.js";
 import { LineChild } from "../helpers/lineChild.js";
@@ -20,6 +21,7 @@ import {
   receiverSetup,
   recordSeqs,
 } from "../receiver/receiverHarness.js";
+import { PG_URL, uniqueSchema } from "../receiver/store/pgFixture.js";
 
 const resources = new Resources();
 const sessions: string[] = [];
@@ -114,6 +116,77 @@ describe("edgewarden receive", () => {
     expect(count("stored")).toBeGreaterThanOrEqual(total - 500);
     expect(count("accepted")).toBe(count("stored"));
     expect(count("messages")).toBe(count("accepted") + count("duplicate") + count("replay-duplicate"));
+  }, 180_000);
+
+  it("with PostgreSQL too: SIGKILLed mid-stream and restarted, every record is stored once and the chain has no gap", async () => {
+    const dir = await resources.tempDir();
+    const schema = uniqueSchema("kill");
+    const db = new pg.Client({ connectionString: PG_URL });
+    await db.connect();
+    try {
+      const setup = await receiverSetup(dir, {
+        store: [
+          "  postgres:",
+          `    url: ${PG_URL}`,
+          `    schema: ${schema}`,
+          "    auditInterval: 1s",
+          "    gapGrace: 5s",
+        ],
+      });
+      const total = 1200;
+      const messages = setup.gateway.messagesOf(setup.gateway.appendSamples(total));
+      const first = await startReceiver(setup, "receiver-pg-1");
+      const stored = async () =>
+        Number(
+          (
+            await db
+              .query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".chain`)
+              .catch(() => ({ rows: [] }))
+          ).rows[0]?.n ?? 0,
+        );
+      const publisher = await connectPublisher();
+      const publishRange = async (from: number, to: number) => {
+        for (let at = from; at < to; at += 100) {
+          await Promise.all(
+            messages
+              .slice(at, Math.min(at + 100, to))
+              .map((m) => publisher.publishAsync(m.topic, m.payload, { qos: 1 })),
+          );
+        }
+      };
+      const whileRunning = publishRange(0, 500);
+      for (const deadline = performance.now() + 60_000; (await stored()) < 300; ) {
+        expect(performance.now()).toBeLessThan(deadline);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      first.signal("SIGKILL");
+      expect(await first.waitForExit()).toMatchObject({ signal: "SIGKILL" });
+      await whileRunning;
+      await publishRange(500, total);
+      await publisher.endAsync();
+
+      const second = await startReceiver(setup, "receiver-pg-2");
+      let audited = 0;
+      for (const deadline = performance.now() + 90_000; audited < total; ) {
+        if (performance.now() > deadline) {
+          throw new Error(`audited ${audited}, stored ${await stored()} of ${total}\n${second.describe()}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const head = await db.query<{ s: string }>(`SELECT audited_seq AS s FROM "${schema}".gateways`);
+        audited = Number(head.rows[0]?.s ?? 0);
+      }
+      second.signal("SIGTERM");
+      expect(await second.waitForExit(30_000)).toEqual({ code: 0, signal: null });
+      const chain = await db.query<{ n: string; lo: string; hi: string }>(
+        `SELECT count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM "${schema}".chain`,
+      );
+      expect(chain.rows).toEqual([{ n: String(total), lo: "1", hi: String(total) }]);
+      expect((await db.query(`SELECT * FROM "${schema}".gaps`)).rows).toEqual([]);
+      expect((await db.query(`SELECT * FROM "${schema}".events`)).rows).toEqual([]);
+    } finally {
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await db.end();
+    }
   }, 180_000);
 
   it('writes the records to stdout with path "-", its log lines to stderr, and stops cleanly on SIGTERM', async () => {
