@@ -67,6 +67,7 @@ function readerOf(ledger: Ledger): LedgerReader {
   return {
     durableSeq: () => ledger.durableSeq(),
     firstSeq: () => ledger.firstSeq(),
+    pendingRecords: () => ledger.pendingRecords(),
     ackedSeq: () => ledger.ackedSeq(),
     read: (fromSeq, maxRecords) => ledger.read(fromSeq, size > 0 ? size : maxRecords),
     setAcked: (seq) => ledger.setAcked(seq),

@@ -12,7 +12,11 @@ export interface Component {
   readonly name: string;
   /** Resolve once running. Reject with the signal's reason if the signal aborts first. */
   start(signal: AbortSignal): Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * `budgetMs`: this step's share of gateway.stopTimeout (componentSet.ts), for a component that
+   * may spend time on purpose, like the forwarder's drain (issue #7); absent outside a daemon stop.
+   */
+  stop(budgetMs?: number): Promise<void>;
 }
 
 /** What the composition root hands a component factory. */

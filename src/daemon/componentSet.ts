@@ -160,7 +160,7 @@ export class ComponentSet {
         () => reject(new Error(`did not stop within ${Math.round(budgetMs)} ms`)),
         Math.max(1, budgetMs),
       );
-      entry.component.stop().then(
+      entry.component.stop(budgetMs).then(
         () => {
           clearTimeout(timer);
           resolve();

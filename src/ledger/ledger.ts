@@ -246,6 +246,10 @@ export class Ledger implements Component, LedgerAppender, LedgerReader {
     return this.#firstSeq;
   }
 
+  pendingRecords(): number {
+    return this.#commit.pending();
+  }
+
   ackedSeq(): number {
     return this.#ackedSeq;
   }

@@ -20,6 +20,11 @@ export interface LedgerReader {
   durableSeq(): number;
   /** The lowest seq still stored (retention removes from the front); durableSeq() + 1 when empty. */
   firstSeq(): number;
+  /**
+   * Records appended but not durable yet (waiting for, or in, a group commit): they take the seqs
+   * after durableSeq(). The forwarder's drain at stop waits for them too (issue #7).
+   */
+  pendingRecords(): number;
   /** Every entry up to this seq was PUBACKed upstream (0: none). */
   ackedSeq(): number;
   /**

@@ -13,6 +13,9 @@
  *   once that entry is durable; a PUBACK failure code is retried or dead-lettered (pubackPolicy.ts).
  * - Memory: per connection, the in-flight window and one read-ahead, bounded in entries and in
  *   bytes (readAhead.ts).
+ * - A stop while connected first drains (issue #7, stopDrain.ts): publishing goes on until what
+ *   the ledger has appended so far is acknowledged, within uplink.drainOnStop and half of this
+ *   step's share of gateway.stopTimeout; one log line says what was drained and what is left.
  */
 import type { Clock } from "../clock.js";
 import type { KeyRing } from "../crypto/keys/index.js";
@@ -25,15 +28,24 @@ import { ForwardingRun, type RunContext, type RunSettings } from "./forwarderRun
 import { ForwarderCounters, type ForwarderStats } from "./forwarderStats.js";
 import type { Connection, ConnectionListener, MqttSession } from "./mqttSession.js";
 import { createSealer, type Encryption } from "./sealRecord.js";
+import { StopDrain } from "./stopDrain.js";
 
 /** After a failed read (a closing or failing ledger), try again after this long. */
 export const READ_RETRY_MS = 1_000;
+
+/**
+ * The part of its stop budget the forwarder may spend draining (issue #7): the rest is for ending
+ * the run and storing the acked cursor, which waits for the ledger's next commit.
+ */
+export const DRAIN_SHARE_OF_STOP = 0.5;
 
 export interface ForwarderSettings extends RunSettings {
   readonly gateway: string;
   readonly encryption: Encryption;
   /** The gateway key ring; required for ascon-aead128. Sealed under its activeKeyId(). */
   readonly keyRing?: KeyRing | undefined;
+  /** uplink.drainOnStop: the longest drain at a stop while connected (issue #7). Absent or 0: none. */
+  readonly drainOnStopMs?: number | undefined;
 }
 
 export interface ForwarderDependencies {
@@ -54,10 +66,12 @@ export class Forwarder implements Component {
   readonly #deadLetters: DeadLetters;
   readonly #counters: ForwarderCounters;
   readonly #cursor: AckedCursor;
+  readonly #drain: StopDrain;
   #context: RunContext | undefined;
   #unsubscribe: (() => void)[] = [];
   #run: ForwardingRun | undefined;
   #stopped = true;
+  #draining: Promise<void> | undefined;
   #pumping: Promise<void> | undefined;
   #again = false;
   #refill: NodeJS.Immediate | undefined;
@@ -73,6 +87,12 @@ export class Forwarder implements Component {
     this.#deadLetters = new DeadLetters(deps.appender, deps.clock, this.#logger);
     this.#counters = new ForwarderCounters(deps.clock);
     this.#cursor = new AckedCursor(deps.reader, this.#logger);
+    this.#drain = new StopDrain({
+      reader: deps.reader,
+      ackedSeq: () => this.#cursor.value,
+      onAcked: (listener) => this.#cursor.onAdvance(() => listener()),
+      connected: () => this.#run?.connection.open === true,
+    });
   }
 
   start(_signal: AbortSignal): Promise<void> {
@@ -111,8 +131,15 @@ export class Forwarder implements Component {
     return Promise.resolve();
   }
 
-  async stop(): Promise<void> {
+  /** `budgetMs`: this step's share of the daemon's stop budget, which bounds the drain. */
+  async stop(budgetMs?: number): Promise<void> {
+    if (!this.#stopped) {
+      // A second stop() during the drain waits for the same drain.
+      this.#draining ??= this.#drainOnStop(budgetMs);
+      await this.#draining;
+    }
     this.#stopped = true;
+    this.#draining = undefined;
     for (const unsubscribe of this.#unsubscribe.splice(0)) {
       unsubscribe();
     }
@@ -121,6 +148,20 @@ export class Forwarder implements Component {
     this.#endRun();
     await this.#pumping;
     await this.#cursor.close();
+  }
+
+  async #drainOnStop(budgetMs: number | undefined): Promise<void> {
+    const configured = this.#settings.drainOnStopMs ?? 0;
+    const drainMs =
+      budgetMs === undefined ? configured : Math.min(configured, budgetMs * DRAIN_SHARE_OF_STOP);
+    if (!(drainMs > 0)) {
+      return; // uplink.drainOnStop 0s: stop at once, as before issue #7
+    }
+    const { end, drained, left } = await this.#drain.run(drainMs);
+    this.#logger.info(
+      { drained, left, end, drainMs: Math.round(drainMs) },
+      `uplink: drained ${drained} records on stop; ${left} left for the next start`,
+    );
   }
 
   /** Called with the new acked cursor each time it moves (metrics, the bench). */
@@ -163,6 +204,7 @@ export class Forwarder implements Component {
   #onDisconnected(connection: Connection): void {
     if (this.#run?.connection === connection) {
       this.#endRun();
+      this.#drain.connectionChanged();
     }
   }
 

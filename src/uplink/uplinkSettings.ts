@@ -50,5 +50,6 @@ export function forwarderSettingsOf(
     batch: uplink.batch,
     maxPacketSize: uplink.maxPacketSize,
     retry: { initialDelayMs: uplink.reconnect.initialDelay, maxDelayMs: uplink.reconnect.maxDelay },
+    drainOnStopMs: uplink.drainOnStop,
   };
 }

@@ -122,6 +122,14 @@ export const uplinkSchema = z
         }).prefault("60s"),
       })
       .prefault({}),
+    // Issue #7: a clean stop with the broker up hands over what the gateway holds, bounded.
+    drainOnStop: duration({
+      min: "0s",
+      max: "5m",
+      example: "3s",
+      description:
+        "At a stop while connected, keep publishing until every record appended so far is acknowledged, for at most this long (and at most half of the forwarder's share of gateway.stopTimeout). 0s: stop at once; what is left goes at the next start.",
+    }).prefault("3s"),
     // 64 (issue #5): enough to cover the round trip to a broker a few ms away at 20,000 records/s.
     inflight: integer(
       1,
