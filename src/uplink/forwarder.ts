@@ -83,7 +83,7 @@ export class Forwarder implements Component {
     this.#reader = deps.reader;
     this.#session = deps.session;
     this.#clock = deps.clock;
-    this.#logger = deps.logger.child({ component: "uplink" });
+    this.#logger = deps.logger;
     this.#deadLetters = new DeadLetters(deps.appender, deps.clock, this.#logger);
     this.#counters = new ForwarderCounters(deps.clock);
     this.#cursor = new AckedCursor(deps.reader, this.#logger);

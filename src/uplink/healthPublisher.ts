@@ -126,7 +126,7 @@ export class HealthPublisher implements Component {
   constructor(settings: HealthPublisherSettings, deps: HealthPublisherDependencies) {
     this.#settings = settings;
     this.#deps = deps;
-    this.#logger = deps.logger.child({ component: "uplink" });
+    this.#logger = deps.logger;
   }
 
   start(_signal: AbortSignal): Promise<void> {

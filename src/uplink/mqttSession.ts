@@ -84,7 +84,7 @@ export class MqttSession implements Component {
   constructor(settings: SessionSettings, deps: SessionDependencies) {
     this.#settings = settings;
     this.#clock = deps.clock;
-    this.#logger = deps.logger.child({ component: "uplink" });
+    this.#logger = deps.logger;
     this.#createClient = deps.createClient ?? ((url, options) => connect(url, options));
     this.#backoff = new ReconnectBackoff(
       { initialDelayMs: settings.reconnect.initialDelayMs, maxDelayMs: settings.reconnect.maxDelayMs },

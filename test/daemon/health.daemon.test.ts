@@ -65,7 +65,7 @@ it("publishes a retained, sealed health message that a later subscriber gets and
   try {
     const daemon = spawnDaemon(current(), { config });
     await daemon.waitFor(RUNNING, "the daemon to run");
-    const published = componentMsg("uplink", "uplink: health published");
+    const published = componentMsg("health-publisher", "uplink: health published");
     // One right after the connect, one more at the interval: the second names a later chain head.
     await daemon.waitForCount(published, 2, "two health messages", { timeoutMs: 30_000 });
 
