@@ -5,17 +5,6 @@
  * 2 for a bad config or a key, TLS or password file that cannot be used.
  */
 import type { Command } from "commander";
-import { pino } from "pino";
-import { systemClock } from "../clock.js";
-import { type ConfigIssue, formatIssue } from "../config/configIssue.js";
-import { createLogger, type DaemonLogger } from "../observability/logger.js";
-import { loadReceiverConfigFile } from "../receiver/config/loadReceiverConfig.js";
-import { readReceiverFiles } from "../receiver/config/receiverFiles.js";
-import { STDOUT_PATH } from "../receiver/jsonlStore.js";
-import { ReceiverService } from "../receiver/receiverService.js";
-import { packageVersion } from "../version.js";
-import { releaseEarlyStopSignals } from "./earlySignals.js";
-import { ExitCode } from "./exitCodes.js";
 import type { CommandRunner } from "./program.js";
 
 export const DEFAULT_RECEIVER_CONFIG_PATH = "/etc/edgewarden/receiver.yaml";
@@ -26,111 +15,11 @@ export function registerReceive(program: Command, run: CommandRunner): void {
     .description("the upstream receiver: subscribe, open, verify, dedup, store (docs/receiver.md)")
     .option("-c, --config <file>", "the receiver's config file", DEFAULT_RECEIVER_CONFIG_PATH)
     .addHelpText("after", "\nExit codes: 0 clean stop, 1 fatal, 2 bad config.")
-    .action((options: { config: string }) => run(() => runReceiver(options.config)));
-}
-
-async function runReceiver(configPath: string): Promise<number> {
-  let requestStop: (reason: string) => void = () => undefined;
-  let stopBeforeStart: string | undefined;
-  const stopped = new Promise<string>((resolve) => {
-    requestStop = resolve;
-  });
-  const onStop = (signal: NodeJS.Signals) => {
-    stopBeforeStart ??= signal;
-    requestStop(signal);
-  };
-  process.on("SIGTERM", onStop);
-  process.on("SIGINT", onStop);
-  stopBeforeStart = releaseEarlyStopSignals() ?? stopBeforeStart;
-  try {
-    return await receive(configPath, stopped, () => stopBeforeStart);
-  } finally {
-    process.off("SIGTERM", onStop);
-    process.off("SIGINT", onStop);
-  }
-}
-
-async function receive(
-  configPath: string,
-  stopRequested: Promise<string>,
-  stoppedEarly: () => string | undefined,
-): Promise<number> {
-  const loaded = await loadReceiverConfigFile(configPath);
-  if (!loaded.ok) {
-    return refuse(configPath, loaded.errors);
-  }
-  const { config } = loaded;
-  const files = await readReceiverFiles(config, loaded.locate);
-  if (!files.ok) {
-    return refuse(configPath, files.errors);
-  }
-  // With records on stdout, log lines go to stderr so the two never mix.
-  const logger = createLogger({
-    level: config.log.level,
-    repeatWindowMs: 60_000,
-    ...(config.store.jsonl?.path === STDOUT_PATH
-      ? { destination: pino.destination({ fd: 2, sync: true }) }
-      : {}),
-  });
-  installCrashHandlers(logger);
-  logger.info({ version: packageVersion(), config: configPath }, "edgewarden receive starting");
-  if (stoppedEarly() !== undefined) {
-    logger.info({ reason: stoppedEarly() }, "stop requested before start-up began");
-    return ExitCode.ok;
-  }
-  let fatal: unknown;
-  let onFatal: () => void = () => undefined;
-  const failed = new Promise<string>((resolve) => {
-    onFatal = () => resolve("fatal");
-  });
-  const service = new ReceiverService({
-    config,
-    files: files.files,
-    logger,
-    clock: systemClock,
-    onFatal: (error) => {
-      fatal ??= error;
-      logger.fatal({ err: error }, "receiver: storing failed; stopping without acknowledging more");
-      onFatal();
-    },
-  });
-  try {
-    await service.start();
-  } catch (error) {
-    logger.fatal({ err: error }, "receiver: start-up failed");
-    await service.stop({ fatal: true }).catch(() => undefined);
-    return ExitCode.fatal;
-  }
-  const reason = await Promise.race([stopRequested, failed]);
-  logger.info({ reason }, "receiver: stopping");
-  try {
-    await service.stop({ fatal: fatal !== undefined });
-  } catch {
-    return ExitCode.fatal;
-  }
-  logger.closeRepeats();
-  // A handle some library leaked must not keep the process up after a complete stop.
-  setTimeout(() => process.exit(fatal === undefined ? ExitCode.ok : ExitCode.fatal), 2_000).unref();
-  return fatal === undefined ? ExitCode.ok : ExitCode.fatal;
-}
-
-function refuse(configPath: string, errors: readonly ConfigIssue[]): number {
-  for (const issue of errors) {
-    process.stderr.write(`${formatIssue(issue)}\n`);
-  }
-  process.stderr.write(`${configPath}: ${errors.length} error(s); not starting\n`);
-  return ExitCode.usage;
-}
-
-/** An uncaught error leaves state unknown: log it and exit 1; nothing unacknowledged is lost. */
-function installCrashHandlers(logger: DaemonLogger): void {
-  const die = (kind: string) => (error: unknown) => {
-    try {
-      logger.fatal({ err: error }, kind);
-    } finally {
-      process.exit(ExitCode.fatal);
-    }
-  };
-  process.on("uncaughtException", die("uncaught exception"));
-  process.on("unhandledRejection", die("unhandled promise rejection"));
+    .action((options: { config: string }) =>
+      run(async () => {
+        // Loaded only when the command runs: the receiver and pg stay off every other command's path.
+        const { runReceiver } = await import("./receiveRun.js");
+        return runReceiver(options.config);
+      }),
+    );
 }

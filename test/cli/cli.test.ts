@@ -1,8 +1,10 @@
+import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { edgewarden } from "../helpers/daemon.js";
+import { cliPath } from "../helpers/paths.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -95,6 +97,18 @@ describe("the command surface", () => {
     expect(edgewarden(["frobnicate"]).code).toBe(2);
     expect(edgewarden(["check", "--frobnicate"]).code).toBe(2);
     expect(edgewarden(["keys"]).code).toBe(2);
+  });
+
+  it("stops quietly when the reader closes the pipe early (EPIPE), as `| head` does", () => {
+    // `true` exits without reading, long before node has started: every write meets a closed pipe.
+    const result = spawnSync(
+      "bash",
+      ["-c", `"${process.execPath}" "${cliPath}" --help | true; echo "rc=\${PIPESTATUS[0]}" >&2`],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(result.stderr).toBe("rc=0\n");
   });
 
   it("shows help with exit 0", () => {
