@@ -288,7 +288,8 @@ export class MqttIntake {
         : "receiver: connected with a new session",
     );
     // Subscribing again on a kept session is harmless (it replaces the same subscription);
-    // rh 2: no retained messages (only gateways' status words are retained, §1).
+    // rh 2: no retained messages on subscribing: the status words and health snapshots (§1) are
+    // the only retained ones, and both are the latest state, not records to store.
     client.subscribe(this.#settings.subscription, { qos: 1, rh: 2 }, (error, granted) => {
       const code = granted?.[0]?.qos;
       if (error !== null && error !== undefined) {
