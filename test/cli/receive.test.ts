@@ -14,8 +14,10 @@ import { LineChild } from "../helpers/lineChild.js";
 import { cliPath, repoRoot } from "../helpers/paths.js";
 import { Resources } from "../helpers/resources.js";
 import {
+  auditedSeq,
   connectPublisher,
   dropSession,
+  publishRange as publishMessages,
   type ReceiverSetup,
   readJsonl,
   receiverSetup,
@@ -75,15 +77,7 @@ describe("edgewarden receive", () => {
 
     // The gateway publishes all along, in chunks, whatever happens to the receiver: the first
     // part while it runs (it is killed in the middle of it), the rest while it is dead.
-    const publishRange = async (from: number, to: number) => {
-      for (let at = from; at < to; at += 100) {
-        await Promise.all(
-          messages
-            .slice(at, Math.min(at + 100, to))
-            .map((m) => publisher.publishAsync(m.topic, m.payload, { qos: 1 })),
-        );
-      }
-    };
+    const publishRange = (from: number, to: number) => publishMessages(publisher, messages, from, to);
     const whileRunning = publishRange(0, 500);
     await waitForRecords(setup.outputPath, 300, first);
     first.signal("SIGKILL");
@@ -145,15 +139,7 @@ describe("edgewarden receive", () => {
           ).rows[0]?.n ?? 0,
         );
       const publisher = await connectPublisher();
-      const publishRange = async (from: number, to: number) => {
-        for (let at = from; at < to; at += 100) {
-          await Promise.all(
-            messages
-              .slice(at, Math.min(at + 100, to))
-              .map((m) => publisher.publishAsync(m.topic, m.payload, { qos: 1 })),
-          );
-        }
-      };
+      const publishRange = (from: number, to: number) => publishMessages(publisher, messages, from, to);
       const whileRunning = publishRange(0, 500);
       for (const deadline = performance.now() + 60_000; (await stored()) < 300; ) {
         expect(performance.now()).toBeLessThan(deadline);
@@ -166,15 +152,8 @@ describe("edgewarden receive", () => {
       await publisher.endAsync();
 
       const second = await startReceiver(setup, "receiver-pg-2");
-      let audited = 0;
-      for (const deadline = performance.now() + 90_000; audited < total; ) {
-        if (performance.now() > deadline) {
-          throw new Error(`audited ${audited}, stored ${await stored()} of ${total}\n${second.describe()}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        const head = await db.query<{ s: string }>(`SELECT audited_seq AS s FROM "${schema}".gateways`);
-        audited = Number(head.rows[0]?.s ?? 0);
-      }
+      const audited = await auditedSeq(db, schema, undefined, total, 90_000);
+      expect(audited, `stored ${await stored()} of ${total}\n${second.describe()}`).toBe(total);
       second.signal("SIGTERM");
       expect(await second.waitForExit(30_000)).toEqual({ code: 0, signal: null });
       const chain = await db.query<{ n: string; lo: string; hi: string }>(

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { connect, type MqttClient } from "mqtt";
+import type pg from "pg";
 import { systemClock } from "../../src/clock.js";
 import { formatIssue } from "../../src/config/configIssue.js";
 import { createKeyFile } from "../../src/crypto/keys/index.js";
@@ -160,4 +161,42 @@ export async function startReceiverService(configPath: string): Promise<RunningS
     timeoutMs: 15_000,
   });
   return { service, logs: lines, fatal };
+}
+
+/** Publishes messages[from, to) at QoS 1, `round` at a time (each round waits for its PUBACKs). */
+export async function publishRange(
+  client: MqttClient,
+  messages: readonly Pick<Message, "topic" | "payload">[],
+  from: number,
+  to: number,
+  round = 100,
+): Promise<void> {
+  for (let at = from; at < to; at += round) {
+    await publish(client, messages.slice(at, Math.min(at + round, to)));
+  }
+}
+
+/**
+ * Waits until the PostgreSQL store's chain auditor has walked a gateway (the only one in the
+ * schema when `gateway` is undefined) up to `seq`; returns where it got to, for the caller to assert.
+ */
+export async function auditedSeq(
+  db: pg.ClientBase,
+  schema: string,
+  gateway: string | undefined,
+  seq: number,
+  timeoutMs = 60_000,
+): Promise<number> {
+  let audited = 0;
+  for (const deadline = performance.now() + timeoutMs; audited < seq && performance.now() < deadline; ) {
+    const head = await db.query<{ s: string }>(
+      `SELECT audited_seq AS s FROM "${schema}".gateways${gateway === undefined ? "" : " WHERE id = $1"}`,
+      gateway === undefined ? [] : [gateway],
+    );
+    audited = Number(head.rows[0]?.s ?? 0);
+    if (audited < seq) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return audited;
 }

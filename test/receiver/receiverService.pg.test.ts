@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Resources } from "../helpers/resources.js";
 import { waitUntil } from "../helpers/waitUntil.js";
 import {
+  auditedSeq,
   connectPublisher,
   dropSession,
   type RunningService,
@@ -98,18 +99,7 @@ describe("ReceiverService with the PostgreSQL store", () => {
       const samples = await client.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".samples`);
       expect(samples.rows[0]?.n).toBe(String(total));
       // Whichever receiver holds the audit lock walks the chain both stored: no gap, no tampering.
-      let audited = 0;
-      const readAudited = async () => {
-        const head = await client.query<{ s: string }>(
-          `SELECT audited_seq AS s FROM "${schema}".gateways WHERE id = $1`,
-          [setup.gatewayId],
-        );
-        audited = Number(head.rows[0]?.s ?? 0);
-      };
-      for (const deadline = Date.now() + 60_000; audited < total && Date.now() < deadline; ) {
-        await readAudited();
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
+      const audited = await auditedSeq(client, schema, setup.gatewayId, total);
       expect(audited).toBe(total);
       expect((await client.query(`SELECT * FROM "${schema}".gaps`)).rows).toEqual([]);
       expect((await client.query(`SELECT * FROM "${schema}".events`)).rows).toEqual([]);
@@ -155,15 +145,7 @@ describe("ReceiverService with the PostgreSQL store", () => {
     const client = new pg.Client({ connectionString: PG_URL });
     await client.connect();
     try {
-      let audited = 0;
-      for (const deadline = Date.now() + 60_000; audited < 100 && Date.now() < deadline; ) {
-        const head = await client.query<{ s: string }>(
-          `SELECT audited_seq AS s FROM "${schema}".gateways WHERE id = $1`,
-          [setup.gatewayId],
-        );
-        audited = Number(head.rows[0]?.s ?? 0);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      const audited = await auditedSeq(client, schema, setup.gatewayId, 100);
       expect(audited).toBe(100);
       const gaps = await client.query(`SELECT from_seq, to_seq, state, reason FROM "${schema}".gaps`);
       expect(gaps.rows).toEqual([{ from_seq: "51", to_seq: "80", state: "lost", reason: "retention" }]);
