@@ -14,7 +14,14 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
 import type { GapEvent, TamperEvent } from "../outcomes.js";
-import { type ChainRow, type LostClaim, type WalkPosition, type WalkResult, walkChain } from "./chainWalk.js";
+import {
+  type ChainRow,
+  emptyWalk,
+  type LostClaim,
+  type WalkPosition,
+  type WalkResult,
+  walkChain,
+} from "./chainWalk.js";
 import { quoteSchema } from "./pgMigrator.js";
 import { tamperEventRow } from "./pgRows.js";
 import { insertEvents, upsertGaps } from "./pgStatements.js";
@@ -167,15 +174,7 @@ export class ChainAuditor {
       [gateway, fromSeq - 1],
     );
     let position: WalkPosition = { seq: fromSeq - 1, hash: before.rows[0]?.hash ?? null };
-    const found: WalkResult = {
-      position,
-      waiting: false,
-      events: [],
-      lostParts: [],
-      unexplained: [],
-      checkpointsVerified: 0,
-      checkpointsUnverified: 0,
-    };
+    const found = emptyWalk(position);
     for (;;) {
       const rows = await this.#page(client, gateway, position.seq, toSeq + 1);
       const walk = walkChain(position, rows, { gateway, claims, now, graceMs: 0, holes: "note" });

@@ -65,10 +65,10 @@ export interface WalkResult {
   checkpointsUnverified: number;
 }
 
-export function walkChain(start: WalkPosition, rows: readonly ChainRow[], options: WalkOptions): WalkResult {
-  const { gateway, now } = options;
-  const result: WalkResult = {
-    position: start,
+/** A walk that has found nothing yet, standing at `position`. */
+export function emptyWalk(position: WalkPosition): WalkResult {
+  return {
+    position,
     waiting: false,
     events: [],
     lostParts: [],
@@ -76,6 +76,11 @@ export function walkChain(start: WalkPosition, rows: readonly ChainRow[], option
     checkpointsVerified: 0,
     checkpointsUnverified: 0,
   };
+}
+
+export function walkChain(start: WalkPosition, rows: readonly ChainRow[], options: WalkOptions): WalkResult {
+  const { gateway, now } = options;
+  const result = emptyWalk(start);
   for (const row of rows) {
     if (row.seq <= result.position.seq) {
       continue;
