@@ -164,6 +164,9 @@ describe("base64url", () => {
     ["a length of 4n+1", "AAAAA"],
     ["non-zero trailing bits", "AB"],
     ["whitespace", "AAAA AAAA"],
+    ["a non-ASCII letter", "AAA\u00e9"],
+    ["a character past the table (U+0141, whose low byte is 'A')", "AAA\u0141"],
+    ["a NUL", "AA\u0000A"],
   ])("refuses %s", (_what, text) => {
     expect(decodeBase64url(text)).toBeUndefined();
   });

@@ -6,7 +6,15 @@
  */
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const VALUES = new Map([...ALPHABET].map((char, index) => [char, index]));
+/**
+ * Char code -> 6-bit value, -1 where the code is not in the alphabet. A typed table indexed by
+ * charCodeAt: the receiver decodes every envelope's ciphertext, and a Map lookup per character
+ * was about a third of its time per message (npm run bench:receiver).
+ */
+const VALUES = new Int8Array(128).fill(-1);
+for (let index = 0; index < ALPHABET.length; index++) {
+  VALUES[ALPHABET.charCodeAt(index)] = index;
+}
 
 export function encodeBase64url(bytes: Uint8Array): string {
   let text = "";
@@ -36,9 +44,10 @@ export function decodeBase64url(text: string): Uint8Array | undefined {
   let bits = 0;
   let bitCount = 0;
   let o = 0;
-  for (const char of text) {
-    const value = VALUES.get(char);
-    if (value === undefined) {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const value = code < 128 ? (VALUES[code] ?? -1) : -1;
+    if (value < 0) {
       out.fill(0);
       return undefined;
     }
