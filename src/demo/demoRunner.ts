@@ -15,6 +15,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { systemClock } from "../clock.js";
+import { freeTcpPort } from "../freePort.js";
 import type { StatusDocument } from "../observability/statusReport.js";
 import type { ReceiverOutcome } from "../receiver/index.js";
 import { loadPlantFile } from "../simulator/loadPlant.js";
@@ -22,7 +23,7 @@ import { Simulator } from "../simulator/simulator.js";
 import { type DaemonExit, DaemonProcess } from "./daemonProcess.js";
 import { trainDemoModels } from "./demoModels.js";
 import { DemoReceiver } from "./demoReceiver.js";
-import { DEMO_PLANT, DemoWorkspace, freeLoopbackPort } from "./demoWorkspace.js";
+import { DEMO_PLANT, DemoWorkspace } from "./demoWorkspace.js";
 import { EmbeddedBroker } from "./embeddedBroker.js";
 import { type LiveView, PlainView, ScreenView, statusLine } from "./liveView.js";
 
@@ -138,7 +139,7 @@ class DemoRun {
     // A free port found first: modbus-serial's ServerTCP takes port 0 for its default, 502.
     const simulator = new Simulator(spec, {
       modbusHost: "127.0.0.1",
-      modbusPort: await freeLoopbackPort(),
+      modbusPort: await freeTcpPort(),
       controlPort: 0,
       clock: systemClock,
     });
@@ -146,7 +147,7 @@ class DemoRun {
     this.#started.push({ name: "simulator", stop: () => simulator.stop() });
     view.note(`plant simulator (seed ${spec.seed}): Modbus TCP on 127.0.0.1:${ports.modbus}`);
 
-    const statusPort = await freeLoopbackPort();
+    const statusPort = await freeTcpPort();
     const { config, configPath } = await this.#workspace.writeConfig({
       brokerUrl,
       modbusPort: ports.modbus,

@@ -9,7 +9,6 @@
  * and the simulator listen; remove() deletes everything unless the user asked to keep it.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -109,19 +108,4 @@ export class DemoWorkspace {
     await rm(dir, { recursive: true, force: true });
     return undefined;
   }
-}
-
-/** A free TCP port on loopback, for the status endpoint, whose config takes no 0. */
-export async function freeLoopbackPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => resolve());
-  });
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address !== "object") {
-    throw new Error("no free loopback port");
-  }
-  return address.port;
 }

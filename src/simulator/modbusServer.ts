@@ -4,8 +4,9 @@
  * has no writable registers does; a unit id the plant does not have answers 0B (gateway target
  * failed to respond), as a TCP-to-RTU gateway would.
  */
-import { createServer, type Server, type Socket } from "node:net";
+import type { Server, Socket } from "node:net";
 import { type IServiceVector, ServerTCP } from "modbus-serial";
+import { freeTcpPort } from "../freePort.js";
 import type { RegisterImage, SimTable } from "./registerImage.js";
 
 const ILLEGAL_FUNCTION = 0x01;
@@ -54,7 +55,7 @@ export async function listenModbus(
   // modbus-serial's ServerTCP reads port 0 as "unset" and binds 502 (`options.port || 502`), so
   // "any free port" is asked of the OS first; the port is free again for a moment before ServerTCP
   // binds it (a test or the demo, not a production path).
-  const wanted = port === 0 ? await freePort(host) : port;
+  const wanted = port === 0 ? await freeTcpPort(host) : port;
   const server = new ServerTCP(serviceVector(image), { host, port: wanted, unitID: 255 });
   await new Promise<void>((resolve, reject) => {
     server.once("serverError", reject);
@@ -82,18 +83,4 @@ export async function listenModbus(
         server.close(() => resolve());
       }),
   };
-}
-
-async function freePort(host: string): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once("error", reject);
-    probe.listen(0, host, () => resolve());
-  });
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address !== "object") {
-    throw new Error(`no free port on ${host}`);
-  }
-  return address.port;
 }

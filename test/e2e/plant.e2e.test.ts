@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
 import { systemClock } from "../../src/clock.js";
 import { trainDemoModels } from "../../src/demo/demoModels.js";
-import { DEMO_PLANT, DEMO_TEMPLATE, DemoWorkspace, freeLoopbackPort } from "../../src/demo/demoWorkspace.js";
+import { DEMO_PLANT, DEMO_TEMPLATE, DemoWorkspace } from "../../src/demo/demoWorkspace.js";
+import { freeTcpPort } from "../../src/freePort.js";
 import { loadPlantFile } from "../../src/simulator/loadPlant.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import { assertBuilt, edgewarden, hasMsg, RUNNING, spawnDaemon } from "../helpers/daemon.js";
@@ -68,7 +69,7 @@ describe("simulator → daemon → mosquitto → receiver → PostgreSQL", () =>
       }
       simulator = new Simulator(plant.plant, {
         modbusHost: "127.0.0.1",
-        modbusPort: await freeLoopbackPort(),
+        modbusPort: await freeTcpPort(),
         controlPort: 0,
         clock: systemClock,
       });
@@ -76,7 +77,7 @@ describe("simulator → daemon → mosquitto → receiver → PostgreSQL", () =>
       const { config, configPath } = await ws.writeConfig({
         brokerUrl: BROKER,
         modbusPort: ports.modbus,
-        statusPort: await freeLoopbackPort(),
+        statusPort: await freeTcpPort(),
       });
       const models = await trainDemoModels(config, plant.plant, Date.now());
       expect(models.filter((m) => !m.ok)).toEqual([]);

@@ -6,9 +6,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { userInfo } from "node:os";
 import { join } from "node:path";
+import { freeTcpPort } from "../../src/freePort.js";
 
 export const MOSQUITTO = "/usr/sbin/mosquitto";
 
@@ -26,20 +26,8 @@ export interface MosquittoOptions {
   readonly readyTimeoutMs?: number;
 }
 
-/** A port nothing listens on right now (released by a server that asked the kernel for one). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") {
-    throw new Error("no TCP address");
-  }
-  return address.port;
-}
+/** A port nothing listens on right now, on loopback. */
+export const freePort = (): Promise<number> => freeTcpPort();
 
 export class Mosquitto {
   readonly port: number;
