@@ -10,12 +10,13 @@
  * once on the gateway's own record topics to tell "moved" from "altered", as openMessage does for
  * sibling streams: a fixed handful of decryptions, only for messages that fail anyway.
  */
-import { EnvelopeError, type EnvelopeHeader, openEnvelope } from "../crypto/envelope/index.js";
+import { EnvelopeError, type EnvelopeHeader } from "../crypto/envelope/index.js";
 import { parsePayload } from "../crypto/envelope/parsePayload.js";
 import { NO_DEVICE } from "../ledger/ledgerEntry.js";
+import { headerLabels, openOrExplain } from "./openMessage.js";
 import type { RejectReason } from "./outcomes.js";
 import type { ReceiverKeys } from "./receiverKeys.js";
-import { STREAMS, TopicPattern, type TopicSettings } from "./topicPattern.js";
+import { escapeRegex, STREAMS, TopicPattern, type TopicSettings } from "./topicPattern.js";
 
 /** The last level of the health topic (src/uplink/healthPublisher.ts writes it). */
 export const HEALTH_LEVEL = "health";
@@ -102,7 +103,7 @@ export function openHealthMessage(
     }
     throw error;
   }
-  const labels = labelsOf(header);
+  const labels = headerLabels(header);
   if (header.gateway !== levels.gateway || header.device !== NO_DEVICE) {
     return {
       ok: false,
@@ -120,22 +121,18 @@ export function openHealthMessage(
     };
   }
   const source = keys.deviceKeysOf(header.gateway);
-  let plaintext: Uint8Array;
-  try {
-    plaintext = openEnvelope(source, topic, payload).plaintext;
-  } catch (error) {
-    if (!(error instanceof EnvelopeError)) {
-      throw error;
-    }
-    if (error.reason === "unknown-key") {
-      return { ok: false, reason: "unknown-key", ...labels, message: error.message };
-    }
-    if (error.reason !== "auth-failed") {
-      return { ok: false, reason: "malformed", ...labels, message: `${error.reason}: ${error.message}` };
-    }
-    return { ok: false, ...labels, ...whyNotOpened(settings, levels, header, source, payload, topic) };
+  const records = topicsOf(settings).records;
+  const opened = openOrExplain(
+    source,
+    topic,
+    payload,
+    STREAMS.map((stream) => records.render({ ...levels, device: NO_DEVICE, stream }, stream)),
+    `the tag does not verify on ${topic} (gw ${header.gateway}, kid ${header.keyId}, seq ${header.seq}): altered, moved or sealed under another key`,
+  );
+  if (!opened.ok) {
+    return { ...opened, ...labels };
   }
-  const health = healthOf(plaintext);
+  const health = healthOf(opened.plaintext);
   if (health === undefined || health.gateway !== header.gateway || health.site !== levels.site) {
     return {
       ok: false,
@@ -155,36 +152,6 @@ export function openHealthMessage(
   };
 }
 
-/** "moved" when the payload opens on one of this gateway's `_gateway` record topics, else "tampered". */
-function whyNotOpened(
-  settings: TopicSettings,
-  levels: { readonly site: string; readonly gateway: string },
-  header: EnvelopeHeader,
-  source: ReturnType<ReceiverKeys["deviceKeysOf"]>,
-  payload: string,
-  topic: string,
-): { reason: RejectReason; message: string } {
-  const records = topicsOf(settings).records;
-  for (const stream of STREAMS) {
-    const recordTopic = records.render({ ...levels, device: NO_DEVICE, stream }, stream);
-    try {
-      openEnvelope(source, recordTopic, payload);
-      return {
-        reason: "topic-mismatch",
-        message: `the payload was sealed for ${recordTopic} and moved to ${topic}`,
-      };
-    } catch (error) {
-      if (!(error instanceof EnvelopeError)) {
-        throw error;
-      }
-    }
-  }
-  return {
-    reason: "tampered",
-    message: `the tag does not verify on ${topic} (gw ${header.gateway}, kid ${header.keyId}, seq ${header.seq}): altered, moved or sealed under another key`,
-  };
-}
-
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 function healthOf(plaintext: Uint8Array): Readonly<Record<string, unknown>> | undefined {
@@ -196,14 +163,4 @@ function healthOf(plaintext: Uint8Array): Readonly<Record<string, unknown>> | un
   } catch {
     return undefined;
   }
-}
-
-function labelsOf(header: EnvelopeHeader): { gateway: string; seq?: number } {
-  return header.seq <= BigInt(Number.MAX_SAFE_INTEGER)
-    ? { gateway: header.gateway, seq: Number(header.seq) }
-    : { gateway: header.gateway };
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

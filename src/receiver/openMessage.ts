@@ -5,7 +5,12 @@
  * moved from another stream is told apart from one that was altered. That costs at most three
  * more decryptions per bad message, a fixed factor, and only for messages that fail anyway.
  */
-import { EnvelopeError, type EnvelopeHeader, openEnvelope } from "../crypto/envelope/index.js";
+import {
+  type DeviceKeySource,
+  EnvelopeError,
+  type EnvelopeHeader,
+  openEnvelope,
+} from "../crypto/envelope/index.js";
 import { parsePayload } from "../crypto/envelope/parsePayload.js";
 import type { RejectReason } from "./outcomes.js";
 import type { ReceiverKeys } from "./receiverKeys.js";
@@ -59,32 +64,54 @@ export function openMessage(
     };
   }
   const source = keys.deviceKeysOf(header.gateway);
+  const siblings = STREAMS.filter((stream) => stream !== levels.stream).map((stream) =>
+    pattern.render(levels, stream),
+  );
+  const opened = openOrExplain(
+    source,
+    topic,
+    payload,
+    siblings,
+    `the tag does not verify (gw ${header.gateway}, dev ${header.device}, kid ${header.keyId}, seq ${header.seq}): altered, truncated or sealed under another key`,
+  );
+  return opened.ok ? { ok: true, header, levels, nonce, plaintext: opened.plaintext } : { ...opened, header };
+}
+
+/**
+ * Opens `payload` on `topic`; when the tag fails, tries it once on each of `elsewhere` (the topics
+ * it could have been moved from) to tell "moved" (topic-mismatch) from "altered" (tampered,
+ * `tamperedMessage`). Shared by records (sibling streams) and health snapshots (the gateway's own
+ * record topics).
+ */
+export function openOrExplain(
+  source: DeviceKeySource,
+  topic: string,
+  payload: string,
+  elsewhere: Iterable<string>,
+  tamperedMessage: string,
+):
+  | { readonly ok: true; readonly plaintext: Uint8Array }
+  | { readonly ok: false; readonly reason: RejectReason; readonly message: string } {
   try {
-    const opened = openEnvelope(source, topic, payload);
-    return { ok: true, header, levels, nonce, plaintext: opened.plaintext };
+    return { ok: true, plaintext: openEnvelope(source, topic, payload).plaintext };
   } catch (error) {
     if (!(error instanceof EnvelopeError)) {
       throw error;
     }
     if (error.reason === "unknown-key") {
-      return { ok: false, reason: "unknown-key", header, message: error.message };
+      return { ok: false, reason: "unknown-key", message: error.message };
     }
     if (error.reason !== "auth-failed") {
-      return { ok: false, reason: "malformed", header, message: `${error.reason}: ${error.message}` };
+      return { ok: false, reason: "malformed", message: `${error.reason}: ${error.message}` };
     }
   }
-  for (const stream of STREAMS) {
-    if (stream === levels.stream) {
-      continue;
-    }
-    const sibling = pattern.render(levels, stream);
+  for (const other of elsewhere) {
     try {
-      openEnvelope(source, sibling, payload);
+      openEnvelope(source, other, payload);
       return {
         ok: false,
         reason: "topic-mismatch",
-        header,
-        message: `the payload was sealed for ${sibling} and moved to ${topic}`,
+        message: `the payload was sealed for ${other} and moved to ${topic}`,
       };
     } catch (error) {
       if (!(error instanceof EnvelopeError)) {
@@ -92,10 +119,15 @@ export function openMessage(
       }
     }
   }
-  return {
-    ok: false,
-    reason: "tampered",
-    header,
-    message: `the tag does not verify (gw ${header.gateway}, dev ${header.device}, kid ${header.keyId}, seq ${header.seq}): altered, truncated or sealed under another key`,
-  };
+  return { ok: false, reason: "tampered", message: tamperedMessage };
+}
+
+/** The gateway and (when it fits a number) the seq of a parsed header, to label a rejection. */
+export function headerLabels(header: Pick<EnvelopeHeader, "gateway" | "seq">): {
+  readonly gateway: string;
+  readonly seq?: number;
+} {
+  return header.seq <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? { gateway: header.gateway, seq: Number(header.seq) }
+    : { gateway: header.gateway };
 }

@@ -19,7 +19,7 @@ import { CheckpointVerifier } from "./checkpointVerifier.js";
 import { type ChainLimits, DEFAULT_CHAIN_LIMITS, GatewayChains } from "./gatewayChain.js";
 import { openHealthMessage } from "./healthMessage.js";
 import { messageEntries } from "./messageEntries.js";
-import { openMessage } from "./openMessage.js";
+import { headerLabels, openMessage } from "./openMessage.js";
 import type {
   AcceptedRecord,
   ReceiverOutcome,
@@ -30,7 +30,7 @@ import type {
 import { newReceiverCounters, type ReceiverCounters } from "./receiverCounters.js";
 import type { ReceiverKeys } from "./receiverKeys.js";
 import { MemoryReceiverState, type ReceiverState } from "./receiverState.js";
-import { TopicPattern, type TopicSettings } from "./topicPattern.js";
+import { escapeRegex, TopicPattern, type TopicSettings } from "./topicPattern.js";
 
 export interface ReceivedMessage {
   readonly topic: string;
@@ -258,14 +258,4 @@ function acceptedRecord(
     bodyText: entry.body,
     ...labels,
   };
-}
-
-function headerLabels(header: { readonly gateway: string; readonly seq: bigint }): Partial<RejectedMessage> {
-  return header.seq <= BigInt(Number.MAX_SAFE_INTEGER)
-    ? { gateway: header.gateway, seq: Number(header.seq) }
-    : { gateway: header.gateway };
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -94,6 +94,7 @@ export function streamFits(kind: LedgerKind, stream: Stream): boolean {
   return streamOf(kind) === stream;
 }
 
-function escapeRegex(text: string): string {
+/** `text` as a literal inside a RegExp. */
+export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
